@@ -1,0 +1,24 @@
+"""graphlets: MLMD-compatible provenance, continuous training, and model-graphlet waste analysis.
+
+The public entry point for provenance is :class:`graphlets.store.MetadataStore`; it is re-exported
+here lazily so that ``import graphlets`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from graphlets.store import MetadataStore
+
+__all__ = ["MetadataStore", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MetadataStore":
+        from graphlets.store import MetadataStore
+
+        return MetadataStore
+    raise AttributeError(name)

@@ -1,0 +1,39 @@
+"""The ``graphlets`` command: one Typer app, one sub-app per command group (one module each)."""
+
+from __future__ import annotations
+
+import typer
+
+from graphlets import __version__
+from graphlets.cli import demo_cmd, store_cmd
+
+app = typer.Typer(
+    name="graphlets",
+    help="MLMD-compatible provenance, continuous training, and model-graphlet waste analysis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(store_cmd.app, name="store")
+app.registered_commands.extend(demo_cmd.app.registered_commands)
+# Further groups register here, one line each (graphlets, run, report, ...).
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """graphlets: record, run, analyse and optimise production ML pipelines."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

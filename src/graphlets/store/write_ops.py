@@ -1,0 +1,249 @@
+"""Writes with MLMD's semantics: batch puts return ids index-aligned with their inputs, an update
+replaces a node's properties, links are idempotent, and ``put_execution`` is one transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from graphlets.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from graphlets.model.entities import (
+    Artifact,
+    Association,
+    Attribution,
+    Context,
+    Event,
+    Execution,
+    ParentContext,
+)
+from graphlets.model.enums import TypeKind
+from graphlets.store import schema as s
+from graphlets.store.codec import property_rows
+from graphlets.store.sqlutil import insert_ignore
+from graphlets.store.types_ops import TypeCache
+
+Node = Artifact | Execution | Context
+_KIND = {Artifact: "artifact", Execution: "execution", Context: "context"}
+_TYPE_KIND = {
+    "artifact": TypeKind.ARTIFACT_TYPE,
+    "execution": TypeKind.EXECUTION_TYPE,
+    "context": TypeKind.CONTEXT_TYPE,
+}
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch, MLMD's time unit."""
+    return time.time_ns() // 1_000_000
+
+
+def _columns(kind: str, node: Node) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "type_id": node.type_id,
+        "name": node.name,
+        "external_id": node.external_id,
+    }
+    if isinstance(node, Artifact):
+        row.update(uri=node.uri, state=int(node.state))
+    elif isinstance(node, Execution):
+        row["last_known_state"] = int(node.last_known_state)
+    elif not node.name:
+        raise InvalidArgumentError("a context needs a name: MLMD requires Context.name")
+    return row
+
+
+def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list[int]:
+    """Insert new nodes and update those with an id; returns ids in input order."""
+    if not nodes:
+        return []
+    kind = _KIND[type(nodes[0])]
+    table = s.NODE_TABLES[kind]
+    stamp = now_ms()
+    ids: list[int | None] = [n.id for n in nodes]
+    new = [i for i, n in enumerate(nodes) if n.id is None]
+    for n in nodes:
+        _check_type(conn, cache, kind, n.type_id)
+    try:
+        if new:
+            rows = [
+                {
+                    **_columns(kind, nodes[i]),
+                    "create_time_since_epoch": stamp,
+                    "last_update_time_since_epoch": stamp,
+                }
+                for i in new
+            ]
+            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            for i, new_id in zip(new, conn.execute(stmt, rows).scalars(), strict=True):
+                ids[i] = int(new_id)
+        for n in nodes:
+            if n.id is not None:
+                _update_node(conn, table, kind, n, stamp)
+    except IntegrityError as exc:
+        raise _duplicate(kind, nodes, exc) from exc
+    final = [int(i) for i in ids if i is not None]
+    _replace_properties(conn, cache, kind, nodes, final)
+    return final
+
+
+def _update_node(conn: Connection, table: Table, kind: str, n: Node, stamp: int) -> None:
+    values = {**_columns(kind, n), "last_update_time_since_epoch": stamp}
+    res = conn.execute(update(table).where(table.c.id == n.id).values(**values))
+    if res.rowcount == 0:
+        raise NotFoundError(f"{kind}:{n.id} does not exist: omit the id to create a new {kind}")
+
+
+def _check_type(conn: Connection, cache: TypeCache, kind: str, type_id: int) -> None:
+    t = cache.get_by_id(conn, type_id)
+    if t.kind != _TYPE_KIND[kind]:
+        raise InvalidArgumentError(
+            f"type id {type_id} ({t.name!r}) is a {t.kind.name.lower()}, not a {kind} type: "
+            f"use the id returned by put_{kind}_type()"
+        )
+
+
+def _duplicate(kind: str, nodes: Sequence[Node], exc: IntegrityError) -> AlreadyExistsError:
+    names = ", ".join(repr(n.name) for n in nodes[:3] if n.name)
+    return AlreadyExistsError(
+        f"a {kind} with the same type and name (or external_id) already exists ({names}): "
+        f"pass the existing id to update it, or choose another name"
+    )
+
+
+def _replace_properties(
+    conn: Connection, cache: TypeCache, kind: str, nodes: Sequence[Node], ids: list[int]
+) -> None:
+    table, owner = s.PROPERTY_TABLES[kind]
+    updated = [i for n, i in zip(nodes, ids, strict=True) if n.id is not None]
+    if updated:
+        conn.execute(delete(table).where(table.c[owner].in_(updated)))
+    rows: list[dict[str, Any]] = []
+    for n, node_id in zip(nodes, ids, strict=True):
+        declared = cache.get_by_id(conn, n.type_id).properties
+        unknown = set(n.properties) - set(declared)
+        if unknown:  # another process may have added the fields since we cached the type
+            cache.invalidate()
+            declared = cache.get_by_id(conn, n.type_id).properties
+            unknown = set(n.properties) - set(declared)
+        if unknown:
+            raise InvalidArgumentError(
+                f"{kind} properties {sorted(unknown)} are not declared on type "
+                f"{cache.get_by_id(conn, n.type_id).name!r}: declare them (can_add_fields=True) "
+                "or pass them as custom_properties"
+            )
+        rows.extend(property_rows(owner, node_id, n.properties, n.custom_properties, declared))
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def put_events(conn: Connection, events: Sequence[Event]) -> None:
+    """Insert events and their paths; a repeated (artifact, execution, type) is an error."""
+    for e in events:
+        if e.artifact_id is None or e.execution_id is None:
+            raise InvalidArgumentError(
+                "an event needs artifact_id and execution_id: put the artifact and execution first"
+            )
+    _check_exist(conn, s.artifact, {e.artifact_id for e in events}, "artifact")  # type: ignore[misc]
+    _check_exist(conn, s.execution, {e.execution_id for e in events}, "execution")  # type: ignore[misc]
+    stamp = now_ms()
+    rows = [
+        {
+            "artifact_id": e.artifact_id,
+            "execution_id": e.execution_id,
+            "type": int(e.type),
+            "milliseconds_since_epoch": e.milliseconds_since_epoch or stamp,
+        }
+        for e in events
+    ]
+    if not rows:
+        return
+    stmt = insert(s.event).returning(s.event.c.id, sort_by_parameter_order=True)
+    try:
+        event_ids = list(conn.execute(stmt, rows).scalars())
+    except IntegrityError as exc:
+        raise AlreadyExistsError(
+            "an event with the same artifact, execution and type already exists: "
+            "each (artifact, execution, type) is recorded once"
+        ) from exc
+    paths = [
+        {
+            "event_id": eid,
+            "is_index_step": st.key is None,
+            "step_index": st.index,
+            "step_key": st.key,
+        }
+        for e, eid in zip(events, event_ids, strict=True)
+        for st in e.path
+    ]
+    if paths:
+        conn.execute(insert(s.event_path), paths)
+
+
+def _check_exist(conn: Connection, table: Table, ids: set[int], kind: str) -> None:
+    found = set(conn.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    missing = sorted(ids - found)
+    if missing:
+        raise NotFoundError(f"{kind}:{missing[0]} does not exist: put it before linking it")
+
+
+def put_links(
+    conn: Connection,
+    attributions: Sequence[Attribution] = (),
+    associations: Sequence[Association] = (),
+) -> None:
+    """Attributions and associations, idempotently (existing links are kept)."""
+    if attributions:
+        _check_exist(conn, s.context, {a.context_id for a in attributions}, "context")
+        _check_exist(conn, s.artifact, {a.artifact_id for a in attributions}, "artifact")
+        insert_ignore(
+            conn,
+            s.attribution,
+            [{"context_id": a.context_id, "artifact_id": a.artifact_id} for a in attributions],
+        )
+    if associations:
+        _check_exist(conn, s.context, {a.context_id for a in associations}, "context")
+        _check_exist(conn, s.execution, {a.execution_id for a in associations}, "execution")
+        insert_ignore(
+            conn,
+            s.association,
+            [{"context_id": a.context_id, "execution_id": a.execution_id} for a in associations],
+        )
+
+
+def put_parent_contexts(conn: Connection, links: Sequence[ParentContext]) -> None:
+    """Context nesting; a context cannot be its own parent."""
+    for link in links:
+        if link.child_id == link.parent_id:
+            raise InvalidArgumentError(f"context:{link.child_id} cannot be its own parent")
+    ids = {x for link in links for x in (link.child_id, link.parent_id)}
+    _check_exist(conn, s.context, ids, "context")
+    insert_ignore(
+        conn,
+        s.parent_context,
+        [{"context_id": p.child_id, "parent_context_id": p.parent_id} for p in links],
+    )
+
+
+def reuse_contexts(conn: Connection, contexts: Sequence[Context]) -> list[Context]:
+    """Give new contexts the id of an existing context with the same type and name."""
+    keys = [(c.type_id, c.name) for c in contexts if c.id is None]
+    if not keys:
+        return list(contexts)
+    q = select(s.context.c.id, s.context.c.type_id, s.context.c.name).where(
+        tuple_(s.context.c.type_id, s.context.c.name).in_(keys)
+    )
+    found = {(r.type_id, r.name): r.id for r in conn.execute(q)}
+    out = []
+    for c in contexts:
+        existing = found.get((c.type_id, c.name)) if c.id is None else None
+        out.append(c if existing is None else _with_id(c, int(existing)))
+    return out
+
+
+def _with_id(c: Context, new_id: int) -> Context:
+    from dataclasses import replace
+
+    return replace(c, id=new_id)
