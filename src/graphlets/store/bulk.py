@@ -70,11 +70,7 @@ NODE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _TIMES = ("create_time_since_epoch", "last_update_time_since_epoch")
 _VALUES = ("int_value", "double_value", "string_value", "byte_value", "proto_value", "bool_value")
-_TYPE_KIND = {
-    "artifact": TypeKind.ARTIFACT_TYPE,
-    "execution": TypeKind.EXECUTION_TYPE,
-    "context": TypeKind.CONTEXT_TYPE,
-}
+ANALYZE_MIN_ROWS = 50_000
 SQLITE_CACHE_KIB = 256 * 1024  # page cache for index inserts during the bulk transaction
 
 
@@ -86,7 +82,7 @@ class BulkWriter:
         self._backend = store.url.backend
         self._conn: Connection | None = None
         self._next: dict[str, int] = {}  # next free id per table, once reserved
-        self._written: set[str] = set()
+        self._written: dict[str, int] = {}  # rows written per table
         self._locked: set[str] = set()
         self._types = TypeCache()
         self._types_loaded = False
@@ -119,11 +115,13 @@ class BulkWriter:
             if exc_type is None:
                 self._fix_sequences(conn)
                 conn.commit()
+                self._analyze(conn)
             else:
                 conn.rollback()
         finally:
-            if self._old_cache is not None:
-                conn.exec_driver_sql(f"PRAGMA cache_size = {self._old_cache}")
+            if self._old_cache is not None:  # on the driver: no new (write) transaction for it
+                raw: Any = conn.connection.driver_connection
+                raw.execute(f"PRAGMA cache_size = {self._old_cache}")
             conn.close()
             self._conn = None
 
@@ -135,10 +133,12 @@ class BulkWriter:
         return self._conn
 
     def lock_tables(self, *tables: str) -> None:
-        """Lock more tables against other writers (PostgreSQL; SQLite's lock already covers all).
+        """Lock more tables against other writers before reading them (PostgreSQL only: SQLite's
+        write lock already covers the whole file).
 
-        Node, edge and property tables are locked on entry; the type tables only when written, so
-        that ``store.put_*_type`` keeps working beside a writer that does not write types.
+        Node, edge and property tables are locked on entry; the type tables only when written or
+        asked for here, so on PostgreSQL ``store.put_*_type`` still works beside a writer that
+        does not write types.
         """
         self._lock(self.connection, [_table(t).name for t in tables])
 
@@ -181,7 +181,7 @@ class BulkWriter:
 
     def _fix_sequences(self, conn: Connection) -> None:
         """Advance sequences past every id written or reserved, so later inserts cannot clash."""
-        for name in sorted(ID_TABLES & (self._written | set(self._next))):
+        for name in sorted(ID_TABLES & (set(self._written) | set(self._next))):
             top = int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {name}").scalar_one())
             top = max(top, self._next.get(name, 1) - 1)
             if top <= self._sequence_value(conn, name):
@@ -190,6 +190,14 @@ class BulkWriter:
                 conn.exec_driver_sql(f"SELECT setval('{_pg_seq(name)}', {top})")
             else:
                 _set_sqlite_sequence(conn, name, top)
+
+    def _analyze(self, conn: Connection) -> None:
+        """Refresh PostgreSQL's planner statistics after a big load: without them the first
+        queries on a freshly copied store can pick sequential scans over the indexes."""
+        big = [t for t, n in sorted(self._written.items()) if n >= ANALYZE_MIN_ROWS]
+        if self._backend == "postgresql" and big:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(big)}")
+            conn.commit()
 
     # raw rows -----------------------------------------------------------------------------
     def write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -206,17 +214,19 @@ class BulkWriter:
             )
         conn = self.connection
         self._lock(conn, [t.name])
-        self._written.add(t.name)
         try:
             if self._backend == "postgresql":
-                return _copy_rows(conn, t.name, columns, rows)
-            return _executemany(conn, t.name, columns, rows)
+                n = _copy_rows(conn, t.name, columns, rows)
+            else:
+                n = _executemany(conn, t.name, columns, rows)
         except (sqlite3.IntegrityError, psycopg.errors.IntegrityError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise AlreadyExistsError(
                 f"bulk write into {t.name} hit an existing key ({first}): write each row once, "
                 "with ids from reserve()"
             ) from exc
+        self._written[t.name] = self._written.get(t.name, 0) + n
+        return n
 
     # records ------------------------------------------------------------------------------
     def put_artifacts(self, artifacts: Sequence[Artifact]) -> list[int]:
@@ -314,10 +324,11 @@ class BulkWriter:
         for n in nodes:
             if n.type_id not in declared:
                 t = self._types.get_by_id(conn, n.type_id)
-                if t.kind != _TYPE_KIND[kind]:
+                if t.kind != TypeKind[f"{kind.upper()}_TYPE"]:
                     raise InvalidArgumentError(
                         f"type id {n.type_id} ({t.name!r}) is {_label(t.kind)}, not "
-                        f"{_label(_TYPE_KIND[kind])}: use the id returned by put_{kind}_type()"
+                        f"{_label(TypeKind[f'{kind.upper()}_TYPE'])}: use the id returned by "
+                        f"put_{kind}_type()"
                     )
                 declared[n.type_id] = t.properties
             unknown = set(n.properties) - set(declared[n.type_id])

@@ -180,7 +180,7 @@ class MetadataStore(QueryMixin):
             for (_, e), aid in zip(artifact_and_events, art_ids, strict=True)
             if e is not None
         ]
-        write_ops.put_events(conn, events)
+        write_ops.put_events(conn, events, verify=False)  # every id was written just above
         ctx_list = write_ops.reuse_contexts(conn, contexts) if reuse else list(contexts)
         to_write = [
             c
@@ -196,6 +196,7 @@ class MetadataStore(QueryMixin):
             conn,
             [Attribution(cid, aid) for cid in ctx_ids for aid in art_ids],
             [Association(cid, exec_id) for cid in ctx_ids],
+            verify=False,
         )
         return exec_id, art_ids, ctx_ids
 

@@ -3,8 +3,9 @@ replaces a node's properties, links are idempotent, and ``put_execution`` is one
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, tuple_, update
@@ -19,14 +20,17 @@ from graphlets.model.entities import (
     Event,
     Execution,
     ParentContext,
+    PropertyValue,
 )
-from graphlets.model.enums import TypeKind
+from graphlets.model.enums import PropertyType, TypeKind
+from graphlets.store import read_ops
 from graphlets.store import schema as s
-from graphlets.store.codec import property_rows
+from graphlets.store.codec import decode_value, property_rows, value_columns
 from graphlets.store.sqlutil import insert_ignore
 from graphlets.store.types_ops import TypeCache
 
 Node = Artifact | Execution | Context
+_COMPARED = ("type_id", "name", "external_id", "uri", "state", "last_known_state")
 _KIND = {Artifact: "artifact", Execution: "execution", Context: "context"}
 _TYPE_KIND = {
     "artifact": TypeKind.ARTIFACT_TYPE,
@@ -66,6 +70,7 @@ def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list
     new = [i for i, n in enumerate(nodes) if n.id is None]
     for n in nodes:
         _check_type(conn, cache, kind, n.type_id)
+    same = _unchanged(conn, cache, kind, nodes)
     try:
         if new:
             rows = [
@@ -79,14 +84,49 @@ def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list
             stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
             for i, new_id in zip(new, conn.execute(stmt, rows).scalars(), strict=True):
                 ids[i] = int(new_id)
-        for n in nodes:
-            if n.id is not None:
+        for i, n in enumerate(nodes):
+            if n.id is not None and i not in same:
                 _update_node(conn, table, kind, n, stamp)
     except IntegrityError as exc:
         raise _duplicate(kind, nodes, exc) from exc
     final = [int(i) for i in ids if i is not None]
-    _replace_properties(conn, cache, kind, nodes, final)
+    todo = [i for i in range(len(nodes)) if i not in same]
+    _replace_properties(conn, cache, kind, [nodes[i] for i in todo], [final[i] for i in todo])
     return final
+
+
+def _unchanged(conn: Connection, cache: TypeCache, kind: str, nodes: Sequence[Node]) -> set[int]:
+    """Positions of nodes with an id that equal their stored version.
+
+    ml-metadata leaves those rows alone, ``last_update_time_since_epoch`` included, so passing an
+    input artifact to ``put_execution`` does not make it look freshly updated.
+    """
+    with_id = [n.id for n in nodes if n.id is not None]
+    if not with_id:
+        return set()
+    stored = {n.id: n for n in read_ops.nodes_by_ids(conn, cache, kind, with_id)}
+    return {
+        i
+        for i, n in enumerate(nodes)
+        if n.id in stored and _same(n, stored[n.id], cache.get_by_id(conn, n.type_id).properties)
+    }
+
+
+def _same(new: Node, old: Node, declared: Mapping[str, PropertyType]) -> bool:
+    if any(getattr(new, c, None) != getattr(old, c, None) for c in _COMPARED):
+        return False
+    return _canon(new.properties, declared) == _canon(old.properties, {}) and _canon(
+        new.custom_properties, {}
+    ) == _canon(old.custom_properties, {})
+
+
+def _canon(props: Mapping[str, PropertyValue], declared: Mapping[str, PropertyType]) -> set[str]:
+    """Properties as stored and read back, typed, so ``1``, ``1.0`` and ``True`` differ."""
+    out = set()
+    for name, value in props.items():
+        v = decode_value(value_columns(name, value, declared.get(name)))
+        out.add(json.dumps([name, type(v).__name__, v], sort_keys=True))
+    return out
 
 
 def _update_node(conn: Connection, table: Table, kind: str, n: Node, stamp: int) -> None:
@@ -139,15 +179,22 @@ def _replace_properties(
         conn.execute(insert(table), rows)
 
 
-def put_events(conn: Connection, events: Sequence[Event]) -> None:
-    """Insert events and their paths; a repeated (artifact, execution, type) is an error."""
+def put_events(conn: Connection, events: Sequence[Event], *, verify: bool = True) -> None:
+    """Insert events and their paths; a repeated (artifact, execution, type) is an error.
+
+    ``verify=False`` skips the existence checks, for callers (``put_execution``) whose ids come
+    from writes in the same transaction.
+    """
     for e in events:
         if e.artifact_id is None or e.execution_id is None:
             raise InvalidArgumentError(
                 "an event needs artifact_id and execution_id: put the artifact and execution first"
             )
-    _check_exist(conn, s.artifact, {e.artifact_id for e in events}, "artifact")  # type: ignore[misc]
-    _check_exist(conn, s.execution, {e.execution_id for e in events}, "execution")  # type: ignore[misc]
+    if not events:
+        return
+    if verify:
+        _check_exist(conn, s.artifact, {e.artifact_id for e in events}, "artifact")  # type: ignore[misc]
+        _check_exist(conn, s.execution, {e.execution_id for e in events}, "execution")  # type: ignore[misc]
     stamp = now_ms()
     rows = [
         {
@@ -193,19 +240,26 @@ def put_links(
     conn: Connection,
     attributions: Sequence[Attribution] = (),
     associations: Sequence[Association] = (),
+    *,
+    verify: bool = True,
 ) -> None:
-    """Attributions and associations, idempotently (existing links are kept)."""
-    if attributions:
+    """Attributions and associations, idempotently (existing links are kept).
+
+    ``verify=False`` skips the existence checks (see :func:`put_events`).
+    """
+    if attributions and verify:
         _check_exist(conn, s.context, {a.context_id for a in attributions}, "context")
         _check_exist(conn, s.artifact, {a.artifact_id for a in attributions}, "artifact")
+    if attributions:
         insert_ignore(
             conn,
             s.attribution,
             [{"context_id": a.context_id, "artifact_id": a.artifact_id} for a in attributions],
         )
-    if associations:
+    if associations and verify:
         _check_exist(conn, s.context, {a.context_id for a in associations}, "context")
         _check_exist(conn, s.execution, {a.execution_id for a in associations}, "execution")
+    if associations:
         insert_ignore(
             conn,
             s.association,
