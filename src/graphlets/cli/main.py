@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from graphlets import __version__
-from graphlets.cli import demo_cmd, store_cmd
+from graphlets.cli import demo_cmd, graphlets_cmd, store_cmd
 
 app = typer.Typer(
     name="graphlets",
@@ -15,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(store_cmd.app, name="store")
+app.add_typer(graphlets_cmd.app, name="graphlets")
 app.registered_commands.extend(demo_cmd.app.registered_commands)
 # Further groups register here, one line each (graphlets, run, report, ...).
 
