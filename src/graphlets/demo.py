@@ -227,3 +227,37 @@ def record_history(
 def demo_store_url(folder: Path) -> str:
     """The embedded SQLite store inside the demo folder."""
     return f"sqlite:///{folder.resolve() / 'store.sqlite'}"
+
+
+def run_demo(
+    folder: Path, days: int = 30, advance: Callable[[int], None] | None = None
+) -> dict[str, object]:
+    """Record the demo history in ``folder`` (replacing an earlier demo store) and report on it.
+
+    Returns one JSON-ready dict: what the store holds and the graphlet waste report, both read
+    back from the store after recording.
+    """
+    from graphlets.lineage import segment_store
+
+    for suffix in ("", "-wal", "-shm"):
+        (folder / f"store.sqlite{suffix}").unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    url = demo_store_url(folder)
+    with MetadataStore(url, create=True) as store:
+        runs = record_history(store, days=days, advance=advance)
+        result = segment_store(store)
+        counts = {t: store.count(t) for t in ("artifact", "execution", "event", "context")}
+    s = result.summary
+    return {
+        "store": url,
+        "runs": runs,
+        **{f"{t}s": n for t, n in counts.items()},
+        "graphlets": s["graphlets"],
+        "outcomes": {o: s[o] for o in ("pushed", "unpushed", "failed", "pending")},
+        "total_cost": s["total_cost"],
+        "waste_cost": s["waste_cost"],
+        "waste_fraction": s["waste_fraction"],
+        "cost_by_category": s["cost_by_category"],
+        "failed_outside_graphlets": s["failed_outside_graphlets"],
+        "cost_source": s["cost_source"],
+    }

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from graphlets.cli.common import JsonOpt, emit_json, err, handle_errors, out, progress
-from graphlets.demo import demo_store_url, record_history
-from graphlets.store import MetadataStore
+from graphlets.demo import run_demo
 
 app = typer.Typer(help="Run the demo continuous-training history and report on it.")
 
@@ -24,37 +23,50 @@ def demo(
     days: Annotated[int, typer.Option(help="Daily spans to record.", min=2)] = 30,
     store: Annotated[
         str | None,
-        typer.Option("--store", help="Ignored store URL (the demo always uses --dir's store)."),
+        typer.Option(
+            "--store",
+            help="Not used: the demo always writes DIR/store.sqlite (accepted for uniformity).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a demo pipeline history in DIR/store.sqlite, then print what the store holds."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    url = demo_store_url(folder)
-    with MetadataStore(url, create=True) as s:
-        with progress("recording daily runs", total=days) as advance:
-            runs = record_history(s, days=days, advance=advance)
-        summary = {
-            "store": url,
-            "runs": runs,
-            "artifacts": s.count("artifact"),
-            "executions": s.count("execution"),
-            "events": s.count("event"),
-            "contexts": s.count("context"),
-            "models": len(s.get_artifacts_by_type("Model")),
-            "pushed": len(s.get_artifacts_by_type("PushedModel")),
-        }
+    """Record a demo pipeline history in DIR/store.sqlite, then print its graphlet waste report."""
+    with progress("recording daily runs", total=days) as advance:
+        report = run_demo(folder, days=days, advance=advance)
     if as_json:
-        emit_json(summary)
+        emit_json(report)
         return
-    out.print(f"[bold]demo store[/] {url}")
-    for key, value in summary.items():
-        if key != "store":
-            out.print(f"  {key:<11} {value}")
+    _render(report)
+
+
+def _render(r: dict[str, Any]) -> None:
+    out.print(f"[bold]demo store[/] {r['store']}")
+    counts = Table(title="What the store holds", show_header=False)
+    for key in ("runs", "executions", "artifacts", "events", "contexts", "graphlets"):
+        counts.add_row(key, str(r[key]))
+    for outcome, n in r["outcomes"].items():
+        counts.add_row(f"graphlets {outcome}", str(n))
+    out.print(counts)
+    waste = Table(title="Where compute went (CPU seconds)")
+    waste.add_column("category")
+    waste.add_column("cost", justify="right")
+    for category, cost in r["cost_by_category"].items():
+        if cost:
+            waste.add_row(category, f"{cost:,.1f}")
+    waste.add_row("[bold]total[/]", f"{r['total_cost']:,.1f}")
+    waste.add_row(
+        "[bold red]wasted on models never pushed[/]",
+        f"{r['waste_cost']:,.1f} ({r['waste_fraction']:.1%})",
+    )
+    lost = r["failed_outside_graphlets"]
+    waste.add_row("failed work outside graphlets", f"{lost['cost']:,.1f}")
+    out.print(waste)
+    url = r["store"]
     err.print(
-        f"explore: graphlets store stats --store {url}\n"
-        f"         graphlets store ls executions --type Trainer --store {url}",
+        "explore:\n"
+        f"  graphlets store stats --store {url}\n"
+        f"  graphlets graphlets ls --outcome unpushed --store {url}\n"
+        f"  graphlets graphlets summary --json --store {url}",
         soft_wrap=True,
+        highlight=False,
     )
