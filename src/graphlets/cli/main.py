@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from graphlets import __version__
-from graphlets.cli import demo_cmd, graphlets_cmd, store_cmd
+from graphlets.cli import demo_cmd, graphlets_cmd, report_cmd, simulate_cmd, store_cmd
 
 app = typer.Typer(
     name="graphlets",
@@ -17,6 +17,8 @@ app = typer.Typer(
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(graphlets_cmd.app, name="graphlets")
 app.registered_commands.extend(demo_cmd.app.registered_commands)
+app.registered_commands.extend(simulate_cmd.app.registered_commands)
+app.registered_commands.extend(report_cmd.app.registered_commands)
 # Further groups register here, one line each (graphlets, run, report, ...).
 
 
