@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from google.protobuf import any_pb2, json_format, struct_pb2
@@ -129,4 +129,88 @@ def group_properties(
     for row in rows:
         props, custom = out.setdefault(int(row[owner_col]), ({}, {}))
         (custom if row["is_custom_property"] else props)[str(row["name"])] = decode_value(row)
+    return out
+
+
+# tuple fast path ----------------------------------------------------------------------------
+# Property rows as tuples in the column order of ``PROPERTY_INSERT_COLUMNS`` (writes) and
+# ``PROPERTY_SELECT_COLUMNS`` (reads), for the driver-level executemany/fetch of hot paths.
+PROPERTY_INSERT_COLUMNS = (
+    "name",
+    "is_custom_property",
+    "int_value",
+    "double_value",
+    "string_value",
+    "bool_value",
+)
+PROPERTY_SELECT_COLUMNS = (*PROPERTY_INSERT_COLUMNS, "byte_value", "proto_value")
+_KIND_OF: dict[type, PropertyType] = {
+    int: PropertyType.INT,
+    float: PropertyType.DOUBLE,
+    str: PropertyType.STRING,
+    bool: PropertyType.BOOLEAN,
+}
+
+
+def value_tuple(
+    name: str, value: PropertyValue, declared: PropertyType | None = None
+) -> tuple[Any, Any, Any, Any]:
+    """``(int_value, double_value, string_value, bool_value)`` of one property, checked as
+    :func:`value_columns` checks it (which handles every case off the fast path)."""
+    kind = _KIND_OF.get(type(value))
+    if kind is not None and (declared is None or declared is kind):
+        if kind is PropertyType.INT:
+            return value, None, None, None
+        if kind is PropertyType.STRING:
+            return None, None, value, None
+        if kind is PropertyType.DOUBLE:
+            return None, value, None, None
+        return None, None, None, value
+    row = value_columns(name, value, declared)
+    return row["int_value"], row["double_value"], row["string_value"], row["bool_value"]
+
+
+def property_tuples(
+    owner_id: int,
+    props: Mapping[str, PropertyValue],
+    custom: Mapping[str, PropertyValue],
+    declared: Mapping[str, PropertyType],
+) -> Iterator[tuple[Any, ...]]:
+    """Rows ``(owner_id, *PROPERTY_INSERT_COLUMNS)`` for one node's properties."""
+    for name, value in props.items():
+        yield (owner_id, name, False, *value_tuple(name, value, declared.get(name)))
+    for name, value in custom.items():
+        yield (owner_id, name, True, *value_tuple(name, value))
+
+
+def decode_tuple(row: Sequence[Any]) -> PropertyValue:
+    """The value of a row ``(owner, *PROPERTY_SELECT_COLUMNS)``; same rules as
+    :func:`decode_value`."""
+    _, _, _, iv, dv, sv, bv, byte, proto = row
+    if iv is not None:
+        return int(iv)
+    if dv is not None:
+        return float(dv)
+    if sv is not None:
+        text = str(sv)
+        return decode_struct(text) if text.startswith(STRUCT_PREFIX) else text
+    if bv is not None:
+        return bool(bv)
+    return decode_value({**dict.fromkeys(_COLUMNS), "byte_value": byte, "proto_value": proto})
+
+
+def group_property_tuples(
+    rows: Iterable[Sequence[Any]],
+) -> dict[int, tuple[dict[str, PropertyValue], dict[str, PropertyValue]]]:
+    """Rows ``(owner, *PROPERTY_SELECT_COLUMNS)`` grouped by owner into (properties, custom)."""
+    out: dict[int, tuple[dict[str, PropertyValue], dict[str, PropertyValue]]] = {}
+    get = out.get
+    for row in rows:
+        owner = row[0]
+        pair = get(owner)
+        if pair is None:
+            pair = out[owner] = ({}, {})
+        iv = row[3]
+        value = int(iv) if iv is not None else decode_tuple(row)
+        pair[1 if row[2] else 0][row[1]] = value
     return out

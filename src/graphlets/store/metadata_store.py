@@ -66,7 +66,7 @@ class MetadataStore(QueryMixin):
 
     # transactions -------------------------------------------------------------------------
     def _read(self, fn: Callable[[Connection], R]) -> R:
-        with self.engine.connect() as conn, conn.begin():
+        with read_ops.gc_paused(), self.engine.connect() as conn, conn.begin():
             return fn(conn)
 
     def _write(self, fn: Callable[[Connection], R]) -> R:

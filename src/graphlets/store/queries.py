@@ -16,11 +16,13 @@ from graphlets.model.enums import TypeKind
 from graphlets.model.types import ArtifactType, ContextType, ExecutionType
 from graphlets.store import read_ops
 from graphlets.store import schema as s
-from graphlets.store.lineage_ops import Direction, traverse
+from graphlets.store.lineage_ops import Direction, subgraph
 from graphlets.store.list_options import ListOptions, build_select, page_token
+from graphlets.store.sqlutil import fetchall
 from graphlets.store.types_ops import TypeCache
 
 R = TypeVar("R")
+_EVERYTHING = ListOptions()
 
 
 class QueryMixin:
@@ -219,13 +221,17 @@ class QueryMixin:
         table = s.NODE_TABLES[kind]
 
         def q(conn: Connection) -> tuple[list[Any], str | None]:
-            rows = list(conn.execute(build_select(kind, table, o)).mappings())
+            if o == _EVERYTHING:  # the whole table: no SQL compilation, plain driver rows
+                everything = fetchall(conn, f"{read_ops.NODE_SQL[kind]} ORDER BY id")
+                return read_ops.hydrate(conn, self._types, kind, everything), None
+            result = conn.execute(build_select(kind, table, o))
+            keys, rows = list(result.keys()), result.all()
             token = None
             if o.limit is not None and len(rows) > o.limit:
                 rows = rows[: o.limit]
-                token = page_token(kind, o, dict(rows[-1]))
-            ids = [int(r["id"]) for r in rows]
-            return read_ops.nodes_by_ids(conn, self._types, kind, ids), token
+                token = page_token(kind, o, dict(zip(keys, rows[-1], strict=True)))
+            ordered = read_ops.reorder(kind, keys, rows)
+            return read_ops.hydrate(conn, self._types, kind, ordered), token
 
         return self._read(q)
 
@@ -269,19 +275,8 @@ class QueryMixin:
             raise InvalidArgumentError(f"max_hops must be 0 or more, got {max_hops}")
 
         def q(conn: Connection) -> LineageGraph:
-            arts, execs, events = traverse(conn, artifact_ids, execution_ids, max_hops, d)
-            ev = read_ops.events_where(conn, s.event.c.id.in_(sorted(events))) if events else []
-            ctxs: list[Any] = []
-            if include_contexts and (arts or execs):
-                ctxs = _contexts_of(conn, self._types, arts, execs)
-            found_a = read_ops.nodes_by_ids(conn, self._types, "artifact", sorted(arts))
-            found_e = read_ops.nodes_by_ids(conn, self._types, "execution", sorted(execs))
-            return LineageGraph(
-                artifacts=tuple(cast(list[Artifact], found_a)),
-                executions=tuple(cast(list[Execution], found_e)),
-                contexts=tuple(ctxs),
-                events=tuple(ev),
-            )
+            start = (artifact_ids, execution_ids)
+            return subgraph(conn, self._types, start, max_hops, d, include_contexts)
 
         return self._read(q)
 
@@ -294,20 +289,3 @@ def _direction(value: Direction | str) -> Direction:
         raise InvalidArgumentError(
             f"lineage direction {value!r} is not known: use one of {choices}"
         ) from None
-
-
-def _contexts_of(conn: Connection, types: TypeCache, arts: set[int], execs: set[int]) -> list[Any]:
-    ids: set[int] = set()
-    for part in _chunked(sorted(arts)):
-        q = select(s.attribution.c.context_id).where(s.attribution.c.artifact_id.in_(part))
-        ids.update(conn.execute(q).scalars())
-    for part in _chunked(sorted(execs)):
-        q = select(s.association.c.context_id).where(s.association.c.execution_id.in_(part))
-        ids.update(conn.execute(q).scalars())
-    return read_ops.nodes_by_ids(conn, types, "context", sorted(ids))
-
-
-def _chunked(ids: list[int]) -> Any:
-    from graphlets.store.sqlutil import chunks
-
-    return chunks(ids)

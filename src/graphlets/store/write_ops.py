@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from graphlets.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
@@ -25,8 +25,19 @@ from graphlets.model.entities import (
 from graphlets.model.enums import PropertyType, TypeKind
 from graphlets.store import read_ops
 from graphlets.store import schema as s
-from graphlets.store.codec import decode_value, property_rows, value_columns
-from graphlets.store.sqlutil import insert_ignore
+from graphlets.store.codec import (
+    PROPERTY_INSERT_COLUMNS,
+    decode_value,
+    property_tuples,
+    value_columns,
+)
+from graphlets.store.sqlutil import (
+    allocate_ids,
+    insert_ignore,
+    insert_ignore_pairs,
+    insert_rows,
+    rows_by_ids,
+)
 from graphlets.store.types_ops import TypeCache
 
 Node = Artifact | Execution | Context
@@ -45,22 +56,35 @@ def now_ms() -> int:
 
 
 def _columns(kind: str, node: Node) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "type_id": node.type_id,
-        "name": node.name,
-        "external_id": node.external_id,
-    }
+    return dict(zip(NODE_INSERT_COLUMNS[kind][1:], _values(kind, node), strict=True))
+
+
+# Columns of a new node row, in the order :func:`_values` gives them (after the id) and followed
+# by the two times.
+NODE_INSERT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "artifact": ("id", "type_id", "name", "external_id", "uri", "state"),
+    "execution": ("id", "type_id", "name", "external_id", "last_known_state"),
+    "context": ("id", "type_id", "name", "external_id"),
+}
+_TIMES = ("create_time_since_epoch", "last_update_time_since_epoch")
+
+
+def _values(kind: str, node: Node) -> tuple[Any, ...]:
     if isinstance(node, Artifact):
-        row.update(uri=node.uri, state=int(node.state))
-    elif isinstance(node, Execution):
-        row["last_known_state"] = int(node.last_known_state)
-    elif not node.name:
+        return node.type_id, node.name, node.external_id, node.uri, int(node.state)
+    if isinstance(node, Execution):
+        return node.type_id, node.name, node.external_id, int(node.last_known_state)
+    if not node.name:
         raise InvalidArgumentError("a context needs a name: MLMD requires Context.name")
-    return row
+    return node.type_id, node.name, node.external_id
 
 
 def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list[int]:
-    """Insert new nodes and update those with an id; returns ids in input order."""
+    """Insert new nodes and update those with an id; returns ids in input order.
+
+    New rows get their ids from :func:`allocate_ids` and go in with one ``executemany`` or COPY
+    (an ``INSERT ... RETURNING`` that must keep input order is one statement per row on SQLite).
+    """
     if not nodes:
         return []
     kind = _KIND[type(nodes[0])]
@@ -68,22 +92,17 @@ def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list
     stamp = now_ms()
     ids: list[int | None] = [n.id for n in nodes]
     new = [i for i, n in enumerate(nodes) if n.id is None]
-    for n in nodes:
-        _check_type(conn, cache, kind, n.type_id)
+    for type_id in dict.fromkeys(n.type_id for n in nodes):
+        _check_type(conn, cache, kind, type_id)
     same = _unchanged(conn, cache, kind, nodes)
     try:
         if new:
-            rows = [
-                {
-                    **_columns(kind, nodes[i]),
-                    "create_time_since_epoch": stamp,
-                    "last_update_time_since_epoch": stamp,
-                }
-                for i in new
-            ]
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            for i, new_id in zip(new, conn.execute(stmt, rows).scalars(), strict=True):
-                ids[i] = int(new_id)
+            rows = [(*_values(kind, nodes[i]), stamp, stamp) for i in new]
+            fresh = allocate_ids(conn, table.name, len(new))
+            cols = (*NODE_INSERT_COLUMNS[kind], *_TIMES)
+            insert_rows(conn, table.name, cols, [(i, *r) for i, r in zip(fresh, rows, strict=True)])
+            for i, new_id in zip(new, fresh, strict=True):
+                ids[i] = new_id
         for i, n in enumerate(nodes):
             if n.id is not None and i not in same:
                 _update_node(conn, table, kind, n, stamp)
@@ -160,23 +179,34 @@ def _replace_properties(
     updated = [i for n, i in zip(nodes, ids, strict=True) if n.id is not None]
     if updated:
         conn.execute(delete(table).where(table.c[owner].in_(updated)))
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    declared_of: dict[int, Mapping[str, PropertyType]] = {}
     for n, node_id in zip(nodes, ids, strict=True):
+        if not n.properties and not n.custom_properties:
+            continue
+        declared = declared_of.get(n.type_id)
+        if declared is None or not declared.keys() >= n.properties.keys():
+            declared = declared_of[n.type_id] = _declared(conn, cache, kind, n)
+        rows.extend(property_tuples(node_id, n.properties, n.custom_properties, declared))
+    if rows:
+        insert_rows(conn, table.name, (owner, *PROPERTY_INSERT_COLUMNS), rows)
+
+
+def _declared(conn: Connection, cache: TypeCache, kind: str, n: Node) -> Mapping[str, PropertyType]:
+    """The declared properties of ``n``'s type; an undeclared property is an error."""
+    declared = cache.get_by_id(conn, n.type_id).properties
+    unknown = set(n.properties) - set(declared)
+    if unknown:  # another process may have added the fields since we cached the type
+        cache.invalidate()
         declared = cache.get_by_id(conn, n.type_id).properties
         unknown = set(n.properties) - set(declared)
-        if unknown:  # another process may have added the fields since we cached the type
-            cache.invalidate()
-            declared = cache.get_by_id(conn, n.type_id).properties
-            unknown = set(n.properties) - set(declared)
-        if unknown:
-            raise InvalidArgumentError(
-                f"{kind} properties {sorted(unknown)} are not declared on type "
-                f"{cache.get_by_id(conn, n.type_id).name!r}: declare them (can_add_fields=True) "
-                "or pass them as custom_properties"
-            )
-        rows.extend(property_rows(owner, node_id, n.properties, n.custom_properties, declared))
-    if rows:
-        conn.execute(insert(table), rows)
+    if unknown:
+        raise InvalidArgumentError(
+            f"{kind} properties {sorted(unknown)} are not declared on type "
+            f"{cache.get_by_id(conn, n.type_id).name!r}: declare them (can_add_fields=True) "
+            "or pass them as custom_properties"
+        )
+    return declared
 
 
 def put_events(conn: Connection, events: Sequence[Event], *, verify: bool = True) -> None:
@@ -196,41 +226,33 @@ def put_events(conn: Connection, events: Sequence[Event], *, verify: bool = True
         _check_exist(conn, s.artifact, {e.artifact_id for e in events}, "artifact")  # type: ignore[misc]
         _check_exist(conn, s.execution, {e.execution_id for e in events}, "execution")  # type: ignore[misc]
     stamp = now_ms()
+    event_ids = allocate_ids(conn, "event", len(events))
     rows = [
-        {
-            "artifact_id": e.artifact_id,
-            "execution_id": e.execution_id,
-            "type": int(e.type),
-            "milliseconds_since_epoch": e.milliseconds_since_epoch or stamp,
-        }
-        for e in events
+        (eid, e.artifact_id, e.execution_id, int(e.type), e.milliseconds_since_epoch or stamp)
+        for eid, e in zip(event_ids, events, strict=True)
     ]
-    if not rows:
-        return
-    stmt = insert(s.event).returning(s.event.c.id, sort_by_parameter_order=True)
     try:
-        event_ids = list(conn.execute(stmt, rows).scalars())
+        insert_rows(conn, "event", _EVENT_COLUMNS, rows)
     except IntegrityError as exc:
         raise AlreadyExistsError(
             "an event with the same artifact, execution and type already exists: "
             "each (artifact, execution, type) is recorded once"
         ) from exc
     paths = [
-        {
-            "event_id": eid,
-            "is_index_step": st.key is None,
-            "step_index": st.index,
-            "step_key": st.key,
-        }
+        (eid, st.key is None, st.index, st.key)
         for e, eid in zip(events, event_ids, strict=True)
         for st in e.path
     ]
     if paths:
-        conn.execute(insert(s.event_path), paths)
+        insert_rows(conn, "eventpath", _PATH_COLUMNS, paths)
+
+
+_EVENT_COLUMNS = ("id", "artifact_id", "execution_id", "type", "milliseconds_since_epoch")
+_PATH_COLUMNS = ("event_id", "is_index_step", "step_index", "step_key")
 
 
 def _check_exist(conn: Connection, table: Table, ids: set[int], kind: str) -> None:
-    found = set(conn.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    found = {r[0] for r in rows_by_ids(conn, f"SELECT id FROM {table.name}", "id", ids, 0)}
     missing = sorted(ids - found)
     if missing:
         raise NotFoundError(f"{kind}:{missing[0]} does not exist: put it before linking it")
@@ -251,20 +273,14 @@ def put_links(
         _check_exist(conn, s.context, {a.context_id for a in attributions}, "context")
         _check_exist(conn, s.artifact, {a.artifact_id for a in attributions}, "artifact")
     if attributions:
-        insert_ignore(
-            conn,
-            s.attribution,
-            [{"context_id": a.context_id, "artifact_id": a.artifact_id} for a in attributions],
-        )
+        rows = [(a.context_id, a.artifact_id) for a in attributions]
+        insert_ignore_pairs(conn, "attribution", ("context_id", "artifact_id"), rows)
     if associations and verify:
         _check_exist(conn, s.context, {a.context_id for a in associations}, "context")
         _check_exist(conn, s.execution, {a.execution_id for a in associations}, "execution")
     if associations:
-        insert_ignore(
-            conn,
-            s.association,
-            [{"context_id": a.context_id, "execution_id": a.execution_id} for a in associations],
-        )
+        rows = [(a.context_id, a.execution_id) for a in associations]
+        insert_ignore_pairs(conn, "association", ("context_id", "execution_id"), rows)
 
 
 def put_parent_contexts(conn: Connection, links: Sequence[ParentContext]) -> None:
