@@ -27,6 +27,7 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint typecheck imports
+	sh scripts/ensure_chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 unit: $(STAMP)

@@ -17,6 +17,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -124,6 +125,39 @@ def table_progress(title: str) -> Iterator[Callable[[str, int, int], None]]:
 
     try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
+
+
+@contextmanager
+def stage_progress(title: str) -> Iterator[Callable[[str, int], None]]:
+    """Rich progress on stderr, one line per stage with its rows so far; yields
+    ``advance(stage, rows)``.
+
+    The callback matches the ``progress=`` parameter of ``segment_store`` and ``build_report``,
+    whose stages have no known total. Like :func:`table_progress`, nothing is drawn before the
+    first report, and the display is cleared when the block ends.
+    """
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn(f"[bold]{escape(title)}[/] {{task.description}}"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def advance(stage: str, rows: int) -> None:
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(escape(stage), total=None)
+        bar.advance(tasks[stage], rows)
+
+    try:
+        yield advance
     finally:
         if tasks:
             bar.stop()

@@ -1,4 +1,4 @@
-"""``graphlets demo``: the main job of README command 1."""
+"""``graphlets demo``: the main job of README command 1 (a real continuous-training pipeline)."""
 
 from __future__ import annotations
 
@@ -6,67 +6,143 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from graphlets.cli.common import JsonOpt, emit_json, err, handle_errors, out, progress
-from graphlets.demo import run_demo
+from graphlets.cli.common import JsonOpt, emit_json, err, handle_errors, out
 
-app = typer.Typer(help="Run the demo continuous-training history and report on it.")
+app = typer.Typer(help="Run the demo continuous-training pipeline and report on it.")
 
 
 @app.command("demo")
 @handle_errors
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Folder for the demo store.")] = Path(
-        "graphlets-demo"
-    ),
-    days: Annotated[int, typer.Option(help="Daily spans to record.", min=2)] = 30,
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Folder for the demo's data, store and blobs.")
+    ] = Path("graphlets-demo"),
+    spans: Annotated[int, typer.Option("--spans", "--days", help="Daily spans.", min=10)] = 90,
+    rows: Annotated[int, typer.Option(help="Rows per span.", min=200)] = 2000,
+    replay: Annotated[
+        bool, typer.Option(help="Replay the pruning gate over the history at the end.")
+    ] = True,
     store: Annotated[
         str | None,
-        typer.Option(
-            "--store",
-            help="Not used: the demo always writes DIR/store.sqlite (accepted for uniformity).",
-        ),
+        typer.Option("--store", help="Not used: the demo always writes DIR/store.sqlite."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a demo pipeline history in DIR/store.sqlite, then print its graphlet waste report."""
-    with progress("recording daily runs", total=days) as advance:
-        report = run_demo(folder, days=days, advance=advance)
+    """Run a continuous-training pipeline over drifting daily spans with injected incidents
+    (schema break, missing spike, concept drift, code change) into DIR/store.sqlite, then print
+    what happened: runs, trainings, pushes, blocked spans, anomalies, alerts, waste, pruning."""
+    report = _run(folder, spans, rows, replay)
     if as_json:
         emit_json(report)
         return
     _render(report)
 
 
+def _run(folder: Path, spans: int, rows: int, replay: bool) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from graphlets.demo import run_demo
+
+    def alert(message: str) -> None:
+        err.print(f"[yellow]{escape(message)}[/]", highlight=False)
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return run_demo(folder, spans, rows, replay=replay, advance=tick, alert_sink=alert)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    t = Table(title=title, show_header=False, title_justify="left")
+    for k, v in rows:
+        t.add_row(k, v)
+    return t
+
+
 def _render(r: dict[str, Any]) -> None:
+    w, reg, p = r["waste"], r["registry"], r["pruning"]
     out.print(f"[bold]demo store[/] {r['store']}")
-    counts = Table(title="What the store holds", show_header=False)
-    for key in ("runs", "executions", "artifacts", "events", "contexts", "graphlets"):
-        counts.add_row(key, str(r[key]))
-    for outcome, n in r["outcomes"].items():
-        counts.add_row(f"graphlets {outcome}", str(n))
-    out.print(counts)
-    waste = Table(title="Where compute went (CPU seconds)")
-    waste.add_column("category")
-    waste.add_column("cost", justify="right")
-    for category, cost in r["cost_by_category"].items():
-        if cost:
-            waste.add_row(category, f"{cost:,.1f}")
-    waste.add_row("[bold]total[/]", f"{r['total_cost']:,.1f}")
-    waste.add_row(
-        "[bold red]wasted on models never pushed[/]",
-        f"{r['waste_cost']:,.1f} ({r['waste_fraction']:.1%})",
+    out.print(
+        _table(
+            "Continuous training",
+            [
+                ("runs", str(r["runs"])),
+                ("executions / artifacts in the store", f"{r['executions']} / {r['artifacts']}"),
+                ("models trained", str(r["models_trained"])),
+                ("trainings skipped (blocked spans)", str(r["trainings_skipped"])),
+                ("blessed / not blessed", f"{r['blessed']} / {r['not_blessed']}"),
+                ("pushed", str(r["pushed"])),
+                ("blocked spans", ", ".join(map(str, r["blocked_spans"])) or "none"),
+                (
+                    "anomalies by kind",
+                    ", ".join(f"{k} {v}" for k, v in r["anomalies_by_kind"].items()),
+                ),
+                ("alerts sent (deduplicated)", str(r["alerts_sent"])),
+            ],
+        )
     )
-    lost = r["failed_outside_graphlets"]
-    waste.add_row("failed work outside graphlets", f"{lost['cost']:,.1f}")
-    out.print(waste)
+    inc = Table(title="Incidents", title_justify="left")
+    for col in ("incident", "injected on span", "detected on span", "by"):
+        inc.add_column(col)
+    for row in r["incidents"]:
+        inc.add_row(row["incident"], str(row["injected"]), str(row["detected"]), row["by"])
+    out.print(inc)
+    out.print(
+        _table(
+            "Registry (model churn)",
+            [
+                ("versions", str(reg["versions"])),
+                ("by stage", ", ".join(f"{k} {v}" for k, v in sorted(reg["by_stage"].items()))),
+                ("promotions to production", str(reg["promotions"])),
+                ("production / fallback", f"v{reg['production']} / v{reg['fallback']}"),
+            ],
+        )
+    )
+    rows = [
+        ("graphlets (trainings)", str(w["graphlets"])),
+        (
+            "pushed / unpushed / failed / pending",
+            f"{w['pushed']} / {w['unpushed']} / {w['failed']} / {w['pending']}",
+        ),
+        ("compute, total", f"{w['total_cost']:,.1f} s"),
+        ("compute on models never pushed", f"{w['waste_cost']:,.1f} s ({w['waste_fraction']:.1%})"),
+    ]
+    if p.get("available"):
+        rows.append(
+            (
+                "pruning gate would save",
+                f"{p['waste_saved_fraction']:.1%} of that waste, missing "
+                f"{p['pushes_missed_fraction']:.1%} of pushes ({p['pushes_missed']})",
+            )
+        )
+    else:
+        rows.append(("pruning gate replay", f"not run: {p.get('reason')}"))
+    out.print(_table("Waste (graphlets)", rows))
     url = r["store"]
     err.print(
         "explore:\n"
         f"  graphlets store stats --store {url}\n"
+        f"  graphlets registry ls --store {url}\n"
+        f"  graphlets registry show churn --store {url}\n"
         f"  graphlets graphlets ls --outcome unpushed --store {url}\n"
-        f"  graphlets graphlets summary --json --store {url}",
+        f"  graphlets report --store {url}\n"
+        "  python -c \"import graphlets; print(graphlets.load_model('churn@production', "
+        f"'{url}'))\"",
         soft_wrap=True,
         highlight=False,
     )

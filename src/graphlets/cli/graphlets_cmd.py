@@ -8,18 +8,23 @@ with ``--json``. Loading shows Rich progress on stderr. Read only.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graphlets.cli.common import JsonOpt, StoreOpt, emit_json, err, handle_errors, out
+from graphlets.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    emit_json,
+    err,
+    handle_errors,
+    out,
+    stage_progress,
+)
 from graphlets.errors import NotFoundError
 from graphlets.lineage import GraphletConfig, GraphletResult, LoadFilter, segment_store
 from graphlets.lineage.result import COST_COLUMNS
@@ -61,35 +66,8 @@ PipelineOpt = Annotated[
 ]
 
 
-@contextmanager
-def _load_progress() -> Iterator[Callable[[str, int], None]]:
-    """Rich progress on stderr: one line per loading stage with the rows read so far."""
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]loading[/] {task.description}"),
-        TextColumn("{task.completed:,.0f} rows"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def advance(stage: str, rows: int) -> None:
-        if not tasks:
-            bar.start()
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(escape(stage), total=None)
-        bar.advance(tasks[stage], rows)
-
-    try:
-        yield advance
-    finally:
-        if tasks:
-            bar.stop()
-
-
 def _segment(store: str | None, pipeline: str | None, sharing: Sharing) -> GraphletResult:
-    with MetadataStore(store) as st, _load_progress() as advance:
+    with MetadataStore(store) as st, stage_progress("loading") as advance:
         return segment_store(
             st,
             GraphletConfig(sharing=sharing.value),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from graphlets import __version__
-from graphlets.cli import demo_cmd, graphlets_cmd, report_cmd, simulate_cmd, store_cmd
+from graphlets.cli import (
+    demo_cmd,
+    gc_cmd,
+    graphlets_cmd,
+    registry_cmd,
+    report_cmd,
+    run_cmd,
+    simulate_cmd,
+    store_cmd,
+    ui_cmd,
+)
 
 app = typer.Typer(
     name="graphlets",
@@ -16,10 +26,14 @@ app = typer.Typer(
 )
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(graphlets_cmd.app, name="graphlets")
+app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(run_cmd.runs_app, name="runs")
 app.registered_commands.extend(demo_cmd.app.registered_commands)
+app.registered_commands.extend(run_cmd.app.registered_commands)
 app.registered_commands.extend(simulate_cmd.app.registered_commands)
 app.registered_commands.extend(report_cmd.app.registered_commands)
-# Further groups register here, one line each (graphlets, run, report, ...).
+app.registered_commands.extend(ui_cmd.app.registered_commands)
+app.registered_commands.extend(gc_cmd.app.registered_commands)
 
 
 def _version(value: bool) -> None:

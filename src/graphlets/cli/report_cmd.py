@@ -7,48 +7,25 @@ Progress goes to stderr. Read only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graphlets.analytics import build_report
-from graphlets.cli.common import JsonOpt, StoreOpt, emit_json, err, handle_errors, out
+from graphlets.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    emit_json,
+    handle_errors,
+    out,
+    stage_progress,
+)
 from graphlets.store import MetadataStore
 
 app = typer.Typer(help="Pipeline analytics of a store: report.html, figures and report.json.")
-
-
-@contextmanager
-def _stages() -> Iterator[Callable[[str, int], None]]:
-    """Rich progress on stderr: the current stage, rows read so far, time."""
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]report[/] {task.description}"),
-        TextColumn("{task.completed:,.0f} rows"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, rows: int) -> None:
-        if not tasks:
-            bar.start()
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(escape(stage), total=None)
-        bar.advance(tasks[stage], rows)
-
-    try:
-        yield update
-    finally:
-        if tasks:
-            bar.stop()
 
 
 @app.command("report")
@@ -61,7 +38,7 @@ def report_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the analytics of --store (pipelines, graphlets, compute, pushes, waste) to --out."""
-    with MetadataStore(store) as st, _stages() as stage:
+    with MetadataStore(store) as st, stage_progress("report") as stage:
         report = build_report(st, folder, progress=stage)
     if as_json:
         emit_json(report.data)

@@ -1,8 +1,8 @@
 """The documents behind ``store stats`` and ``store show``, and their Rich rendering.
 
 A view builds one JSON-able dict from the store (``--json`` prints it as is) and a renderer turns
-that same dict into Rich tables, so the two outputs can never disagree. Per-type and per-state
-counts are SQL ``GROUP BY`` queries: stats stays a few queries on a store of millions of rows.
+that same dict into Rich tables, so the two outputs can never disagree. The stats document comes
+from :mod:`graphlets.store.stats` (SQL ``GROUP BY`` counts), which the web's overview shares.
 """
 
 from __future__ import annotations
@@ -12,78 +12,19 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.markup import escape
-from sqlalchemy import Connection, func, select
 
 from graphlets.cli import render
 from graphlets.errors import NotFoundError
-from graphlets.model import ArtifactState, EventType, ExecutionState, TypedId, TypeKind
-from graphlets.model.enums import SYSTEM_ARTIFACT_TYPES, SYSTEM_EXECUTION_TYPES
-from graphlets.store import ListOptions, MetadataStore, migrate
-from graphlets.store import schema as s
+from graphlets.model import TypedId
+from graphlets.store import ListOptions, MetadataStore
+from graphlets.store.stats import collect_stats
+
+__all__ = ["collect_stats", "not_found", "show_doc", "show_renderables", "stats_renderables"]
 
 MEMBERS_SHOWN = 20
-_SYSTEM_TYPES = set(SYSTEM_ARTIFACT_TYPES.values()) | set(SYSTEM_EXECUTION_TYPES.values())
-_KINDS = {
-    "artifacts": (s.artifact, TypeKind.ARTIFACT_TYPE),
-    "executions": (s.execution, TypeKind.EXECUTION_TYPE),
-    "contexts": (s.context, TypeKind.CONTEXT_TYPE),
-}
 
 
 # stats --------------------------------------------------------------------------------------
-def collect_stats(st: MetadataStore) -> dict[str, Any]:
-    """Row counts of MLMD's tables, per type, per state; schema and migration level."""
-    doc: dict[str, Any] = {"url": st.url.redacted()}
-    for table in ("artifact", "execution", "event", "context"):
-        doc[f"{table}s"] = st.count(table)
-    doc["attributions"] = st.count("attribution")
-    doc["associations"] = st.count("association")
-    doc["parent_contexts"] = st.count("parentcontext")
-    with st.engine.connect() as conn:
-        by_type = {name: _count_by_type(conn, *pair) for name, pair in _KINDS.items()}
-        doc["types"] = sum(len(v) for v in by_type.values())
-        doc["types_by_kind"] = {k: len(v) for k, v in by_type.items()}
-        doc["by_type"] = {k: {name: n for name, n, _ in v} for k, v in by_type.items()}
-        doc["artifacts_by_state"] = _count_by(conn, s.artifact.c.state, ArtifactState)
-        doc["executions_by_state"] = _count_by(conn, s.execution.c.last_known_state, ExecutionState)
-        doc["events_by_type"] = _count_by(conn, s.event.c.type, EventType)
-        doc["schema_version"] = conn.execute(select(s.mlmd_env.c.schema_version)).scalar()
-        doc["graphlets_revision"] = migrate.current_revision(conn)
-    doc["migrations_pending"] = doc["graphlets_revision"] != migrate.head_revision()
-    return doc
-
-
-def _count_by_type(conn: Connection, table: Any, kind: TypeKind) -> list[tuple[str, int, bool]]:
-    """(type label, node count, is system type) for every type of ``kind``, by name."""
-    t = s.type_table
-    q = (
-        select(t.c.name, t.c.version, func.count(table.c.id))
-        .select_from(t.outerjoin(table, table.c.type_id == t.c.id))
-        .where(t.c.type_kind == int(kind))
-        .group_by(t.c.id, t.c.name, t.c.version)
-        .order_by(t.c.name, t.c.version)
-    )
-    rows = []
-    for name, version, n in conn.execute(q):
-        system = name in _SYSTEM_TYPES
-        if system and not n:
-            continue  # MLMD's seeded base types, hidden as ml-metadata hides them
-        rows.append((f"{name}@{version}" if version else name, int(n), system))
-    return rows
-
-
-def _count_by(conn: Connection, column: Any, enum: Any) -> dict[str, int]:
-    q = select(column, func.count()).group_by(column).order_by(column)
-    out: dict[str, int] = {}
-    for value, n in conn.execute(q):
-        try:
-            key = enum(value or 0).name
-        except ValueError:
-            key = str(value)
-        out[key] = out.get(key, 0) + int(n)
-    return out
-
-
 def stats_renderables(doc: dict[str, Any]) -> Iterator[RenderableType]:
     """``store stats`` for a terminal: totals, then one table per kind and per state."""
     rev = doc["graphlets_revision"] or "none"
@@ -171,12 +112,7 @@ def _show_context(st: MetadataStore, tid: TypedId) -> dict[str, Any]:
 
 
 def _summary(node: render.Node) -> dict[str, Any]:
-    return {
-        "id": render.typed_id(node),
-        "type": node.type,
-        "name": node.name,
-        "state": render.state_of(node) or None,
-    }
+    return render.node_summary(node)
 
 
 def _event_with(ev: Any, other: str, side: dict[str, dict[str, Any]]) -> dict[str, Any]:

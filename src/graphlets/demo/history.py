@@ -1,10 +1,11 @@
-"""The demo main job (README command 1).
+"""A synthetic TFX-shaped history recorded straight through the store API (no pipeline runs).
 
-Until the pipeline runner lands, the demo records a TFX-shaped continuous-training history through
-the public store API, exactly as a runner would: daily spans ingested, statistics, a schema,
-validation, a trainer over a rolling window of spans with warm start, an evaluator against the last
-pushed model, and a pusher for blessed models. Which models are blessed follows a seeded drift
-process, so some trainings are wasted. Everything printed afterwards is read back from the store.
+This was the demo before the runner existed; it stays because it records a multi-pipeline history
+in milliseconds, which the web and analytics tests use as a fixture. The demo main job itself runs
+the real pipeline (:func:`graphlets.demo.run_demo`). What it records: daily spans ingested,
+statistics, a schema, validation, a trainer over a rolling window of spans with warm start, an
+evaluator against the last pushed model, and a pusher for blessed models; which models are
+blessed follows a seeded drift process, so some trainings are wasted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from graphlets.model import (
     Artifact,
@@ -222,42 +222,3 @@ def record_history(
         if advance:
             advance(1)
     return days * pipelines
-
-
-def demo_store_url(folder: Path) -> str:
-    """The embedded SQLite store inside the demo folder."""
-    return f"sqlite:///{folder.resolve() / 'store.sqlite'}"
-
-
-def run_demo(
-    folder: Path, days: int = 30, advance: Callable[[int], None] | None = None
-) -> dict[str, object]:
-    """Record the demo history in ``folder`` (replacing an earlier demo store) and report on it.
-
-    Returns one JSON-ready dict: what the store holds and the graphlet waste report, both read
-    back from the store after recording.
-    """
-    from graphlets.lineage import segment_store
-
-    for suffix in ("", "-wal", "-shm"):
-        (folder / f"store.sqlite{suffix}").unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    url = demo_store_url(folder)
-    with MetadataStore(url, create=True) as store:
-        runs = record_history(store, days=days, advance=advance)
-        result = segment_store(store)
-        counts = {t: store.count(t) for t in ("artifact", "execution", "event", "context")}
-    s = result.summary
-    return {
-        "store": url,
-        "runs": runs,
-        **{f"{t}s": n for t, n in counts.items()},
-        "graphlets": s["graphlets"],
-        "outcomes": {o: s[o] for o in ("pushed", "unpushed", "failed", "pending")},
-        "total_cost": s["total_cost"],
-        "waste_cost": s["waste_cost"],
-        "waste_fraction": s["waste_fraction"],
-        "cost_by_category": s["cost_by_category"],
-        "failed_outside_graphlets": s["failed_outside_graphlets"],
-        "cost_source": s["cost_source"],
-    }

@@ -1,0 +1,129 @@
+"""The demo main job (README command 1): a real continuous-training pipeline over drifting spans.
+
+``run_demo(folder)`` writes seeded daily span files (:mod:`graphlets.demo_data`: a schema break, a
+missing-value spike, concept drift, a code change, each on a known span), then runs the standard
+pipeline (:func:`graphlets.components.continuous_training`) span by span with the runner, into
+an embedded SQLite store in ``folder``. Around each run, as a production system would: the staged
+rollout moves pushed versions through shadow and canary on the span's traffic, and the monitor
+serves the production model and measures it when the labels arrive ``label_delay`` spans later,
+alerting once per incident. Every number of the returned report is read back from the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from graphlets.components import continuous_training, registry_hook, transform
+from graphlets.components.monitoring import AlertRule, Monitor
+from graphlets.components.rollout import StagedRollout
+from graphlets.demo.data import LABEL, Incidents, write_spans
+from graphlets.demo.history import record_history
+from graphlets.demo.report import summarize
+from graphlets.pipeline import Pipeline, Runner
+from graphlets.pipeline.session import plain_hooks
+from graphlets.registry import ModelRegistry
+from graphlets.store import MetadataStore
+from graphlets.store.blobs import BlobStore, default_blob_url
+
+__all__ = ["MODEL", "PIPELINE", "demo_store_url", "record_history", "run_demo"]
+
+MODEL = "churn"
+PIPELINE = "churn-ct"
+LOST_FEATURES = ["monthly_charges", "tenure_months"]
+Advance = Callable[[str, int, int], None]
+
+
+def demo_store_url(folder: Path) -> str:
+    """The embedded SQLite store inside the demo folder."""
+    return f"sqlite:///{folder.resolve() / 'store.sqlite'}"
+
+
+def _reset(folder: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        (folder / f"store.sqlite{suffix}").unlink(missing_ok=True)
+    for sub in ("blobs", "data"):
+        shutil.rmtree(folder / sub, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def pipelines(data: Path) -> tuple[Pipeline, Pipeline]:
+    """The normal pipeline and the one with the code change (a transform refactor that lost two
+    features; its version bump changes the code fingerprint)."""
+    spans = str(data / "span-{span}.csv")
+    params = {"evaluator.slice_by": ["region", "plan"], "evaluator.max_auc_drop": 0.002}
+    good = continuous_training(PIPELINE, spans, model_name=MODEL, params=params)
+    refactor = transform.configure(version="2-refactor", params={"drop_features": LOST_FEATURES})
+    bad = continuous_training(
+        PIPELINE, spans, model_name=MODEL, params=params, transform_component=refactor
+    )
+    return good, bad
+
+
+def run_demo(
+    folder: Path,
+    spans: int = 90,
+    rows: int = 2000,
+    *,
+    seed: int = 7,
+    label_delay: int = 3,
+    replay: bool = True,
+    advance: Advance | None = None,
+    alert_sink: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the demo into ``folder`` (replacing an earlier demo there); returns the report."""
+    _reset(folder)
+    incidents = Incidents.scaled(spans)
+    data = folder / "data"
+    tick = advance or (lambda _stage, _done, _total: None)
+    write_spans(data, spans, rows, seed, incidents)
+    url = demo_store_url(folder)
+    good, bad = pipelines(data)
+    alerts: list[str] = []
+
+    def sink(message: str) -> None:
+        alerts.append(message)
+        if alert_sink is not None:
+            alert_sink(message)
+
+    with MetadataStore(url, create=True) as store:
+        blobs = BlobStore(default_blob_url(url))
+        registry = ModelRegistry(store, who="demo")
+        rollout = StagedRollout(registry, MODEL, blobs, label=LABEL)
+        rules = (
+            AlertRule("auc_low", "auc", "<", 0.72),
+            AlertRule("serving_skew", "skewed_features", ">", 0.0),
+        )
+        monitor = Monitor(rollout, label_delay=label_delay, rules=rules, sink=sink)
+        hooks = plain_hooks()
+        hooks.register(registry_hook)
+        runner: Runner | None = None
+        current: Pipeline | None = None
+        try:
+            for span in range(1, spans + 1):
+                wanted = bad if incidents.code_change <= span < incidents.code_fix else good
+                if wanted is not current:
+                    if runner is not None:
+                        runner.close()
+                    runner, current = Runner(store, wanted, blobs=blobs, hooks=hooks), wanted
+                    runner.open()
+                traffic = pl.read_csv(data / f"span-{span}.csv")
+                rollout.advance(span, traffic)
+                monitor.serve(span, traffic)
+                monitor.labels_arrive(span)
+                assert runner is not None
+                runner.run(span)
+                tick("spans", span, spans)
+        finally:
+            if runner is not None:
+                runner.close()
+        report = summarize(store, MODEL, incidents, replay=replay, progress=tick)
+    report["store"] = url
+    report["data"] = str(data)
+    report["alerts_sent"] = monitor.alerts_sent
+    report["alert_messages"] = alerts
+    return report

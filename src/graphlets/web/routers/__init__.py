@@ -1,0 +1,1 @@
+"""One router per area of the UI; each registers HTML pages with their ``/api`` twins."""

@@ -1,0 +1,31 @@
+"""A receiver: graphlets' web app over a fresh store, served by uvicorn on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graphlets.store import MetadataStore
+from graphlets.web import create_app
+from tests.web.live import live_server
+
+TOKEN = "ol-token"
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A live receiver and the store it writes to."""
+
+    url: str
+    store_url: str
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    store_url = f"sqlite:///{tmp_path / 'receiver.sqlite'}"
+    MetadataStore(store_url, create=True).close()
+    with live_server(create_app(store_url, TOKEN)) as url:
+        yield Receiver(url, store_url)
