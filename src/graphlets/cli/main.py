@@ -9,6 +9,7 @@ from graphlets.cli import (
     demo_cmd,
     gc_cmd,
     graphlets_cmd,
+    optimize_cmd,
     registry_cmd,
     report_cmd,
     run_cmd,
@@ -28,6 +29,7 @@ app.add_typer(store_cmd.app, name="store")
 app.add_typer(graphlets_cmd.app, name="graphlets")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(run_cmd.runs_app, name="runs")
+app.add_typer(optimize_cmd.app, name="optimize")
 app.registered_commands.extend(demo_cmd.app.registered_commands)
 app.registered_commands.extend(run_cmd.app.registered_commands)
 app.registered_commands.extend(simulate_cmd.app.registered_commands)
