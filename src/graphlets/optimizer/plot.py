@@ -27,9 +27,11 @@ def tradeoff_png(
     ax.plot([0.0, 1.0], [0.0, 1.0], color="0.7", linestyle=":", label="random pruning")
     for name, (x, y) in curves.items():
         ax.plot(x, y, label=name, linewidth=1.6)
-    for name, (px, py) in points.items():
+    for i, (name, (px, py)) in enumerate(points.items()):
         ax.scatter([px], [py], s=36, zorder=3)
-        ax.annotate(name, (px, py), textcoords="offset points", xytext=(5, -10), fontsize=8)
+        # Points often sit together near the origin: stagger their labels upwards.
+        ax.annotate(name.replace("_", " "), (px, py), textcoords="offset points",
+                    xytext=(6, 4 + 11 * i), fontsize=8)  # fmt: skip
     ax.axvline(budget, color="tab:red", linestyle="--", linewidth=1, label=f"budget {budget:.1%}")
     ax.axhline(0.5, color="0.5", linestyle="-.", linewidth=0.8, label="paper: 50% waste saved")
     ax.set_xlim(0, min(1.0, max(0.2, budget * 5)))

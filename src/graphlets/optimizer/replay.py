@@ -204,7 +204,7 @@ def evaluate_history(
         oracle = replay_model(r, "lightgbm", feats, (*FEATURES, *names), progress)
         report["oracle"] = oracle.report | {"causes": names}
         report["oracle"]["curve_at_budget"] = oracle.best_at(cfg.max_pushes_missed)
-        curves["oracle (knows latent causes)"] = oracle.curve()
+        curves["oracle (recorded latent causes)"] = oracle.curve()
     report["curve_at_budget"] = main.best_at(cfg.max_pushes_missed)
     report["vs_oracle"] = _vs_oracle(report)
     if cfg.plot is not None:
