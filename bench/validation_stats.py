@@ -6,16 +6,24 @@ statistics merged from 7 cached spans vs recomputed from the rows.
 The current span differs from the reference span by 4 injected drifts (a mean shift, a smaller
 mean shift, a scale change, a category share change); the other 16 columns are fresh draws of the
 same distributions, so any finding on them is a false alarm. Peak memory is the process's maximum
-resident set, data included. Evidently, whylogs and Great Expectations are compared only when they
-are importable from this interpreter (they are not dependencies of graphlets; see bench/README.md).
+resident set, data included. Evidently, whylogs and Great Expectations run on the same two spans
+(written to Parquet in a temp folder) in a separate virtualenv, ``bench/_peers_venv/``, created on
+first use: installing them into the project's .venv would replace protobuf, which ml-metadata
+1.17.1 needs below 5. Each tool runs in its own process (``_validation_peers.py``) so its peak RSS
+is its own; interpreter start, import and Parquet load are reported apart from the tool's work.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import tempfile
 import time
+import venv
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +39,11 @@ from graphlets.validation import (
 
 NUMERIC, CATEGORICAL = 15, 5
 INJECTED = {"x0", "x1", "x2", "c0"}
+HERE = Path(__file__).resolve().parent
+PEERS_VENV = HERE / "_peers_venv"
+# whylogs 1.6 still uses np.unicode_ (gone in NumPy 2); pyarrow >= 21 needs NumPy 2.
+BASE = ["numpy<2", "pandas<3", "pyarrow<21"]
+PEERS = {"evidently": 1, "whylogs": 1, "great_expectations": 3}  # tool -> repeats
 
 
 def make(rows: int, seed: int, drifted: bool) -> pl.DataFrame:
@@ -65,8 +78,8 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     return best, out
 
 
-def one_span(rows: int) -> dict[str, Any]:
-    ref, cur = make(rows, 1, False), make(rows, 2, True)
+def one_span(ref: pl.DataFrame, cur: pl.DataFrame) -> dict[str, Any]:
+    rows = cur.height
     ref_stats = compute_statistics(ref)
     schema = infer_schema(ref_stats)
     before = peak_mb()
@@ -122,24 +135,77 @@ def window(rows: int, spans: int = 7) -> dict[str, Any]:
     }
 
 
-def competitors() -> list[str]:
-    """Which comparison libraries are importable here."""
-    found = []
-    for module in ("evidently", "whylogs", "great_expectations"):
-        try:
-            __import__(module)
-            found.append(module)
-        except ImportError:
-            print(f"skip {module}: not installed in this interpreter (see bench/README.md)")
-    return found
+def peers_python() -> tuple[Path, dict[str, str]]:
+    """The peers' virtualenv python, creating it when missing; and the tools that failed to install.
+
+    Each tool is installed on its own so one failing install leaves the others measurable.
+    """
+    python = PEERS_VENV / "bin" / "python"
+    failed: dict[str, str] = {}
+    if not python.exists():
+        print(f"creating {PEERS_VENV} (evidently, whylogs, great_expectations; a few minutes)")
+        venv.create(PEERS_VENV, with_pip=True)
+        pip = [str(python), "-m", "pip", "install", "-q", *BASE]
+        subprocess.run(pip, check=True, capture_output=True)
+        for tool in PEERS:
+            done = subprocess.run([*pip, tool.replace("_", "-")], capture_output=True, text=True)
+            if done.returncode:
+                failed[tool] = f"pip install failed: {done.stderr.strip().splitlines()[-1:]}"
+    return python, failed
+
+
+def peers(ref: pl.DataFrame, cur: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each peer's numbers on the same two spans, or the reason it could not run."""
+    python, results = peers_python()
+    out: dict[str, dict[str, Any]] = {t: {"error": why} for t, why in results.items()}
+    with tempfile.TemporaryDirectory(prefix="graphlets-peers-") as tmp:
+        ref_path, cur_path = Path(tmp) / "ref.parquet", Path(tmp) / "cur.parquet"
+        ref.write_parquet(ref_path)
+        cur.write_parquet(cur_path)
+        for tool, repeat in PEERS.items():
+            if tool in out:
+                continue
+            cmd = [str(python), str(HERE / "_validation_peers.py"), tool, str(ref_path)]
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [*cmd, str(cur_path), "--repeat", str(repeat)], capture_output=True, text=True
+            )
+            wall = time.perf_counter() - t0
+            if done.returncode:
+                out[tool] = {"error": done.stderr.strip().splitlines()[-1:]}
+                continue
+            res = json.loads(done.stdout.strip().splitlines()[-1])
+            res["wall_s"] = wall
+            res["startup_s"] = wall - res["script_s"]
+            out[tool] = res
+    return out
+
+
+def report_peers(span: dict[str, Any], results: dict[str, dict[str, Any]]) -> None:
+    """One line per peer, with graphlets' time and memory as ratios."""
+    for tool, res in results.items():
+        if "error" in res:
+            print(f"{tool}: not measured: {res['error']}")
+            continue
+        print(
+            f"{tool} {res['version']}: work {res['seconds']:.2f} s (best of {res['repeat']}; "
+            f"graphlets {res['seconds'] / span['seconds']:.0f}x faster); peak RSS "
+            f"{res['peak_mb']:.0f} MB (after Parquet load {res['peak_mb_after_load']:.0f} MB; "
+            f"graphlets uses {span['peak_mb'] / res['peak_mb']:.2f}x); interpreter start+exit "
+            f"{res['startup_s']:.2f} s, import {res['import_s']:.2f} s, "
+            f"load {res['load_s']:.2f} s, "
+            f"setup {res['setup_s']:.2f} s; flagged {res['flagged']}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--window-rows", type=int, default=300_000)
+    parser.add_argument("--no-peers", action="store_true", help="skip Evidently/whylogs/GX")
     args = parser.parse_args()
-    span = one_span(args.rows)
+    ref, cur = make(args.rows, 1, False), make(args.rows, 2, True)
+    span = one_span(ref, cur)
     print(
         f"one span: {span['rows']:,} rows x {NUMERIC + CATEGORICAL} columns: statistics + schema "
         f"validation + drift in {span['seconds']:.3f} s; peak RSS {span['peak_mb']:.0f} MB "
@@ -154,7 +220,8 @@ def main() -> None:
         f"ms ({win['speedup']:.0f}x); counts/min/max/sums/categories identical: "
         f"{win['counts_exact']}; worst quantile rank error {win['max_quantile_rank_error']:.4f}"
     )
-    competitors()
+    if not args.no_peers:
+        report_peers(span, peers(ref, cur))
 
 
 if __name__ == "__main__":

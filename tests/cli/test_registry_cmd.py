@@ -23,9 +23,17 @@ app.add_typer(registry_cmd.app, name="registry")
 app.registered_commands.extend(gc_cmd.app.registered_commands)
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store with three staged versions of ``churn``, on SQLite and PostgreSQL (each command
+    opens the store anew, so an in-memory store cannot be shared); payloads in ``GRAPHLETS_BLOBS``
+    so that gc finds them whatever the backend."""
+    if request.param == "postgresql":
+        request.applymarker(pytest.mark.postgres)
+        url = str(request.getfixturevalue("pg_store_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    monkeypatch.setenv("GRAPHLETS_BLOBS", str(tmp_path / "blobs"))
     blobs = BlobStore(str(tmp_path / "blobs"))
     with MetadataStore(url, create=True) as store:
         type_id = store.put_artifact_type(ArtifactType("Model", {"span": PropertyType.INT}))

@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphlets.errors import NotFoundError
 from graphlets.model import Artifact, ArtifactState, Execution, ExecutionState, ExecutionType
 from graphlets.registry.records import STAGES
 from graphlets.registry.registry import ModelRegistry
@@ -134,7 +135,7 @@ def _record(store: MetadataStore, doomed: list[Artifact], report: GcReport) -> N
 def _live(store: MetadataStore, type_name: str) -> list[Artifact]:
     try:
         arts = store.get_artifacts_by_type(type_name)
-    except Exception:  # the type was never registered
+    except NotFoundError:  # the type was never registered
         return []
     return [a for a in arts if a.state == ArtifactState.LIVE]
 

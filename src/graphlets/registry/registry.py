@@ -14,10 +14,12 @@ import dataclasses
 import getpass
 import json
 import os
+import random
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphlets.errors import InvalidArgumentError, NotFoundError
+from graphlets.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from graphlets.model import (
     Artifact,
     ArtifactState,
@@ -29,6 +31,7 @@ from graphlets.model import (
     ExecutionState,
 )
 from graphlets.registry import refs
+from graphlets.registry.fallback import next_fallback
 from graphlets.registry.records import (
     CHANGE_EXECUTION_TYPE,
     FALLBACK,
@@ -43,6 +46,8 @@ from graphlets.registry.records import (
     version_properties,
 )
 from graphlets.store import MetadataStore
+
+_REGISTER_ATTEMPTS = 50  # concurrent registrations of one model retry on a version-number clash
 
 
 def current_user() -> str:
@@ -195,17 +200,12 @@ class ModelRegistry:
     ) -> ModelVersion:
         """A new version (in ``staging``) of ``name`` pointing at the Model artifact ``model``."""
         refs.check_name(name)
-        if pushed is not None:
-            done = self.find_by_pushed(int(pushed.id or 0))
-            if done is not None:
-                return done
-        number = max((v.version for v in self.versions(name)), default=0) + 1
         sha = model.custom_properties.get("content_sha256") or model.properties.get(
             "content_sha256"
         )
         v = ModelVersion(
             name,
-            number,
+            0,
             "staging",
             0,
             int(model.id or 0),
@@ -217,22 +217,48 @@ class ModelRegistry:
             pushed_artifact_id=int(pushed.id) if pushed is not None and pushed.id else None,
             metrics=dict(metrics or {}),
         )
+        for attempt in range(_REGISTER_ATTEMPTS):
+            if pushed is not None:
+                done = self.find_by_pushed(int(pushed.id or 0))
+                if done is not None:
+                    return done
+            number = max((x.version for x in self.versions(name)), default=0) + 1
+            try:
+                return self._register(dataclasses.replace(v, version=number), model, pushed, why)
+            except AlreadyExistsError:
+                # another writer took ``number`` between our read and our write (two pipelines
+                # pushing at once): read again and take the next one
+                if attempt + 1 == _REGISTER_ATTEMPTS or not self._exists(name, number):
+                    raise
+                time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _register(
+        self, v: ModelVersion, model: Artifact, pushed: Artifact | None, why: str
+    ) -> ModelVersion:
+        """Write version ``v`` (its number already chosen) and its ``register`` change."""
         types = self._type_ids(write=True)
         assert types is not None
         art = Artifact(
             types[0],
-            name=f"{name}/{number}",
+            name=v.ref,
             uri=model.uri,
             state=ArtifactState.LIVE,
-            properties={"version": number, "model_name": name},
+            properties={"version": v.version, "model_name": v.name},
             custom_properties=version_properties(v),
         )
         source = pushed if pushed is not None else model
         key = "pushed_model" if pushed is not None else "model"
         pairs = [(source, _event(EventType.INPUT, key)), (art, _event(EventType.OUTPUT, "version"))]
-        change = {"action": "register", "version": number, "to_stage": "staging", "why": why}
-        _, ids, _ = self._write(name, change, pairs)
+        change = {"action": "register", "version": v.version, "to_stage": "staging", "why": why}
+        _, ids, _ = self._write(v.name, change, pairs)
         return dataclasses.replace(v, artifact_id=ids[1])
+
+    def _exists(self, name: str, version: int) -> bool:
+        """True when version ``version`` of ``name`` is registered."""
+        return (
+            self.store.get_artifact_by_type_and_name(VERSION_TYPE, f"{name}/{version}") is not None
+        )
 
     def transition(
         self, name: str, version: int, stage: str, *, why: str = "", **extra: Any
@@ -264,7 +290,12 @@ class ModelRegistry:
         return self.transition(name, version, "production", why=why, **extra)
 
     def rollback(self, name: str, *, why: str = "") -> ModelVersion:
-        """Archive the production version and put the fallback back in production."""
+        """Archive the production version and put the fallback back in production.
+
+        The new fallback is the previous good version (:func:`~graphlets.registry.fallback.
+        next_fallback`): repeated rollbacks walk back v3 -> v2 -> v1 and then stop, never
+        cycling back to a version that was itself rolled back away from.
+        """
         current = self.production(name)
         fallback = self.alias(name, FALLBACK)
         if current is None or fallback is None or fallback.version == current.version:
@@ -281,13 +312,9 @@ class ModelRegistry:
                 fallback, stage="production", aliases=_without(fallback.aliases, FALLBACK)
             ),
         }
-        earlier = [
-            x
-            for x in reversed(self.production_history(name))
-            if x not in (current.version, fallback.version)
-        ]
-        alive = self._alive_versions(name)
-        new_fallback = next((x for x in earlier if x in alive), None)
+        new_fallback = next_fallback(
+            self.history(name), current.version, fallback.version, self._alive_versions(name)
+        )
         if new_fallback is not None:
             self._move_alias(name, FALLBACK, self.get(name, new_fallback), updates)
         change = {

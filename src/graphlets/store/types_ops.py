@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from graphlets.errors import AlreadyExistsError, NotFoundError
 from graphlets.model.enums import (
@@ -112,8 +112,16 @@ def _build(kind: TypeKind, r: Any, props: dict[str, PropertyType], parent: str |
 def put_type(
     conn: Connection, cache: TypeCache, new: AnyType, can_add_fields: bool, can_omit_fields: bool
 ) -> int:
-    """Create ``new`` or check/evolve the existing type of that name; returns its id."""
+    """Create ``new`` or check/evolve the existing type of that name; returns its id.
+
+    MLMD's ``type`` table has no unique constraint on names, so on PostgreSQL two writers creating
+    the same type at once would both insert; a transaction-scoped advisory lock per (kind, name)
+    serialises them. SQLite needs none: write transactions already hold the database lock.
+    """
     kind = new.kind
+    if conn.dialect.name == "postgresql":
+        key = f"graphlets.type:{int(kind)}:{new.name}"
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
     cache.load(conn)
     old = cache.by_name.get((kind, new.name))
     if old is None:
