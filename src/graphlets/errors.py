@@ -15,6 +15,7 @@ is a bug and keeps its traceback.
     │   └── ConcurrencyError          a write kept failing under contention
     ├── NotFoundError                 an id, type or name that does not exist
     ├── AlreadyExistsError            a duplicate name, or an incompatible type redefinition
+    ├── ConflictError                 a write's precondition no longer holds (another writer won)
     ├── InvalidArgumentError          bad values passed to the API
     │   ├── FilterQueryError          a filter_query outside the supported subset
     │   └── IdError                   a CLI/web id that is not `kind:number`
@@ -58,6 +59,11 @@ class NotFoundError(GraphletsError):
 
 class AlreadyExistsError(GraphletsError):
     """A unique name is taken, or a type redefinition is incompatible."""
+
+
+class ConflictError(GraphletsError):
+    """A write asked for a state that another writer changed first (e.g. a rollback away from a
+    version that is no longer in production); nothing was written."""
 
 
 class InvalidArgumentError(GraphletsError):

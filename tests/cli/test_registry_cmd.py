@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,41 @@ def test_gc_dry_run_then_real(url: str) -> None:
     assert done["blobs_deleted"] == 1
     again = run("gc", "--keep-spans", "0", "--keep-last-production", "1", "--store", url)
     assert again["artifacts_deleted"] == 0
+
+
+def test_rollback_from_a_version_no_longer_in_production_is_a_one_line_conflict(url: str) -> None:
+    for version in ("1", "2", "3"):
+        run("registry", "promote", "churn", version, "--store", url)
+    stale = ["registry", "rollback", "churn", "--from", "2", "--store", url]
+    result = CliRunner().invoke(app, stale)
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "version 2 is no longer in production (production is 3" in result.output
+    assert run("registry", "rollback", "churn", "--from", "3", "--store", url)["version"] == 2
+
+
+@pytest.mark.slow
+def test_eight_cli_processes_rolling_back_one_version_roll_back_once(url: str) -> None:
+    """Eight shells run `graphlets registry rollback churn --from 3` at the same moment: one
+    rolls back, seven exit 1 with a one-line conflict, and the trail has one rollback. Slow
+    (eight CLI start-ups); the default run races eight spawned processes through the API
+    (tests/registry/test_concurrency.py) and checks the CLI's conflict line in process."""
+    for version in ("1", "2", "3"):
+        run("registry", "promote", "churn", version, "--store", url)
+    argv = [sys.executable, "-m", "graphlets", "registry", "rollback", "churn"]
+    procs = [
+        subprocess.Popen(
+            [*argv, "--from", "3", "--why", f"shell {k}", "--store", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(8)
+    ]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    assert sorted(code for code, _, _ in results) == [0] + [1] * 7, results
+    for code, _, err in results:
+        if code == 1:
+            assert len(err.strip().splitlines()) == 1 and "was not rolled back" in err
+    history = run("registry", "show", "churn", "--store", url)["history"]
+    assert [h["action"] for h in history].count("rollback") == 1
+    assert run("registry", "show", "churn@production", "--store", url)["version"] == 2

@@ -129,12 +129,21 @@ def promote(
 def rollback(
     name: Annotated[str, typer.Argument(help="Model name.")],
     why: Annotated[str, typer.Option("--why", help="Reason, kept in the audit trail.")] = "",
+    from_version: Annotated[
+        int | None,
+        typer.Option(
+            "--from",
+            help="Roll back only if this version is still in production (else exit 1, nothing "
+            "written): two people rolling back the same bad version roll back once.",
+        ),
+    ] = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put the fallback version back in production and archive the current one."""
     with _open(store) as st:
-        v = _registry(st).rollback(name, why=why or "manual rollback")
+        reg = _registry(st)
+        v = reg.rollback(name, why=why or "manual rollback", from_version=from_version)
     _done(v.to_dict(), as_json, f"{name}: rolled back to version {v.version}")
 
 

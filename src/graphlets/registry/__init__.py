@@ -5,9 +5,10 @@ archived), aliases, fallback and rollback, every change audited in the store; re
 
 from graphlets.registry.gc import GcReport, RetentionPolicy, collect, protected_models
 from graphlets.registry.loading import load_model, read_payload
+from graphlets.registry.reads import current_user
 from graphlets.registry.records import FALLBACK, STAGES, ModelVersion
 from graphlets.registry.refs import parse as parse_ref
-from graphlets.registry.registry import ModelRegistry, current_user
+from graphlets.registry.registry import ModelRegistry
 
 __all__ = [
     "FALLBACK",

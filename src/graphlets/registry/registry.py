@@ -2,6 +2,11 @@
 
 Every change is one ``RegistryChange`` execution written in the same transaction as the state it
 changes (see :mod:`graphlets.registry.records`), so the audit trail and the state never disagree.
+Every write (register, transition/promote, rollback, alias, update, record) reads the state,
+decides and writes inside one transaction that holds the model's lock
+(:func:`graphlets.store.locks.run_locked`: SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory
+lock keyed by the model name), so concurrent writers of one model take turns: the second one
+waits and applies its change to the state the first one left, never to a stale read.
 
 Stages: ``staging`` (new pushes), ``shadow``, ``canary``, ``production`` (one version each) and
 ``archived``. Promoting a version to production archives the previous one and gives it the alias
@@ -11,15 +16,11 @@ Stages: ``staging`` (new pushes), ``shadow``, ``canary``, ``production`` (one ve
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
-import os
-import random
-import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from graphlets.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from graphlets.errors import ConflictError, InvalidArgumentError
 from graphlets.model import (
     Artifact,
     ArtifactState,
@@ -32,158 +33,21 @@ from graphlets.model import (
 )
 from graphlets.registry import refs
 from graphlets.registry.fallback import next_fallback
+from graphlets.registry.reads import RegistryReader, check_stage
 from graphlets.registry.records import (
-    CHANGE_EXECUTION_TYPE,
     FALLBACK,
-    MODEL_CONTEXT,
-    MODEL_CONTEXT_TYPE,
     SINGLE_SLOT,
-    STAGES,
-    VERSION_ARTIFACT_TYPE,
-    VERSION_TYPE,
     ModelVersion,
-    version_from_artifact,
     version_properties,
 )
-from graphlets.store import MetadataStore
+from graphlets.store.locks import run_locked
 
-_REGISTER_ATTEMPTS = 50  # concurrent registrations of one model retry on a version-number clash
-
-
-def current_user() -> str:
-    """Who a change is attributed to: ``GRAPHLETS_USER``, else the login name."""
-    try:
-        return os.environ.get("GRAPHLETS_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+R = TypeVar("R")
 
 
-class ModelRegistry:
-    """Registered models in one store.
-
-    Args:
-        store: the metadata store that holds the registry (the pipeline's own store).
-        who: the actor recorded in the audit trail (default :func:`current_user`).
-    """
-
-    def __init__(self, store: MetadataStore, *, who: str | None = None) -> None:
-        self.store = store
-        self.who = who or current_user()
-        self._types: tuple[int, int, int] | None = None
-
-    def _type_ids(self, write: bool = False) -> tuple[int, int, int] | None:
-        """(version, change, context) type ids; registered on the first write only, so that
-        reading a store never writes to it."""
-        if self._types is None and write:
-            self._types = (
-                self.store.put_artifact_type(VERSION_ARTIFACT_TYPE),
-                self.store.put_execution_type(CHANGE_EXECUTION_TYPE),
-                self.store.put_context_type(MODEL_CONTEXT_TYPE),
-            )
-        elif self._types is None:
-            try:
-                self._types = (
-                    int(self.store.get_artifact_type(VERSION_TYPE).id or 0),
-                    int(self.store.get_execution_type(CHANGE_EXECUTION_TYPE.name).id or 0),
-                    int(self.store.get_context_type(MODEL_CONTEXT).id or 0),
-                )
-            except NotFoundError:
-                return None
-        return self._types
-
-    # reads --------------------------------------------------------------------------------
-    def models(self) -> list[str]:
-        """Registered model names."""
-        if self._type_ids() is None:
-            return []
-        return sorted(str(c.name) for c in self.store.get_contexts_by_type(MODEL_CONTEXT))
-
-    def versions(self, name: str) -> list[ModelVersion]:
-        """Every version of ``name``, oldest first."""
-        types = self._type_ids()
-        if types is None:
-            return []
-        ctx = self.store.get_context_by_type_and_name(MODEL_CONTEXT, name)
-        if ctx is None:
-            return []
-        arts = self.store.get_artifacts_by_context(int(ctx.id or 0))
-        found = [version_from_artifact(a) for a in arts if a.type_id == types[0]]
-        return sorted(found, key=lambda v: v.version)
-
-    def get(self, name: str, version: int) -> ModelVersion:
-        """One version; NotFoundError names the versions that exist."""
-        art = None
-        if self._type_ids() is not None:
-            art = self.store.get_artifact_by_type_and_name(VERSION_TYPE, f"{name}/{version}")
-        if art is None:
-            known = [v.version for v in self.versions(name)]
-            raise NotFoundError(
-                f"model {name!r} has no version {version}: its versions are {known or 'none'} "
-                "(see `graphlets registry ls`)"
-            )
-        return version_from_artifact(art)
-
-    def in_stage(self, name: str, stage: str) -> list[ModelVersion]:
-        """Versions of ``name`` in ``stage``."""
-        _check_stage(stage)
-        return [v for v in self.versions(name) if v.stage == stage]
-
-    def production(self, name: str) -> ModelVersion | None:
-        """The version in production, or None."""
-        found = self.in_stage(name, "production")
-        return found[-1] if found else None
-
-    def alias(self, name: str, alias: str) -> ModelVersion | None:
-        """The version carrying ``alias``, or None."""
-        found = [v for v in self.versions(name) if alias in v.aliases]
-        return found[-1] if found else None
-
-    def resolve(self, ref: str) -> ModelVersion:
-        """``NAME@STAGE``, ``NAME@ALIAS``, ``NAME/VERSION`` (optionally ``models:/...``)."""
-        name, kind, value = refs.parse(ref)
-        if kind == "version":
-            return self.get(name, int(value))
-        found = self.in_stage(name, value.lower()) if value.lower() in STAGES else []
-        hit = found[-1] if found else self.alias(name, value)
-        if hit is None:
-            raise NotFoundError(
-                f"model reference {ref!r} matches no version: {name!r} has no version in stage "
-                f"or with alias {value!r}; see `graphlets registry show {name}`"
-            )
-        return hit
-
-    def history(self, name: str) -> list[dict[str, Any]]:
-        """The audit trail of ``name``, oldest first."""
-        types = self._type_ids()
-        if types is None:
-            return []
-        ctx = self.store.get_context_by_type_and_name(MODEL_CONTEXT, name)
-        if ctx is None:
-            return []
-        rows = [
-            {"execution": int(e.id or 0), "time_ms": e.create_time_since_epoch}
-            | dict(e.custom_properties)
-            for e in self.store.get_executions_by_context(int(ctx.id or 0))
-            if e.type_id == types[1]
-        ]
-        return sorted(rows, key=lambda r: r["execution"])
-
-    def production_history(self, name: str) -> list[int]:
-        """Versions in the order they entered production (repeats kept)."""
-        return [
-            int(r["version"])
-            for r in self.history(name)
-            if r.get("to_stage") == "production" and "version" in r
-        ]
-
-    def find_by_pushed(self, pushed_artifact_id: int) -> ModelVersion | None:
-        """The version registered from a PushedModel artifact, if any."""
-        if self._type_ids() is None:
-            return None
-        for a in self.store.get_artifacts_by_type(VERSION_TYPE):
-            if a.custom_properties.get("pushed_artifact_id") == pushed_artifact_id:
-                return version_from_artifact(a)
-        return None
+class ModelRegistry(RegistryReader):
+    """Registered models in one store, with the writes; every write is one transaction that
+    holds the model's lock and writes the change with its audit record."""
 
     # writes -------------------------------------------------------------------------------
     def register(
@@ -217,21 +81,14 @@ class ModelRegistry:
             pushed_artifact_id=int(pushed.id) if pushed is not None and pushed.id else None,
             metrics=dict(metrics or {}),
         )
-        for attempt in range(_REGISTER_ATTEMPTS):
-            if pushed is not None:
-                done = self.find_by_pushed(int(pushed.id or 0))
-                if done is not None:
-                    return done
+
+        def tx() -> ModelVersion:
+            if pushed is not None and (done := self.find_by_pushed(int(pushed.id or 0))):
+                return done
             number = max((x.version for x in self.versions(name)), default=0) + 1
-            try:
-                return self._register(dataclasses.replace(v, version=number), model, pushed, why)
-            except AlreadyExistsError:
-                # another writer took ``number`` between our read and our write (two pipelines
-                # pushing at once): read again and take the next one
-                if attempt + 1 == _REGISTER_ATTEMPTS or not self._exists(name, number):
-                    raise
-                time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
+            return self._register(dataclasses.replace(v, version=number), model, pushed, why)
+
+        return self._locked(name, tx)
 
     def _register(
         self, v: ModelVersion, model: Artifact, pushed: Artifact | None, why: str
@@ -254,18 +111,18 @@ class ModelRegistry:
         _, ids, _ = self._write(v.name, change, pairs)
         return dataclasses.replace(v, artifact_id=ids[1])
 
-    def _exists(self, name: str, version: int) -> bool:
-        """True when version ``version`` of ``name`` is registered."""
-        return (
-            self.store.get_artifact_by_type_and_name(VERSION_TYPE, f"{name}/{version}") is not None
-        )
-
     def transition(
         self, name: str, version: int, stage: str, *, why: str = "", **extra: Any
     ) -> ModelVersion:
         """Move a version to ``stage``; a single-slot stage's previous occupant is archived (the
-        previous production version becomes the ``fallback``)."""
-        _check_stage(stage)
+        previous production version becomes the ``fallback``). Serialised per model: a
+        concurrent writer waits and then applies its change to this one's result."""
+        check_stage(stage)
+        return self._locked(name, lambda: self._transition(name, version, stage, why, extra))
+
+    def _transition(
+        self, name: str, version: int, stage: str, why: str, extra: Mapping[str, Any]
+    ) -> ModelVersion:
         v = self.get(name, version)
         updates: dict[int, ModelVersion] = {v.version: dataclasses.replace(v, stage=stage)}
         if stage in SINGLE_SLOT:
@@ -289,14 +146,27 @@ class ModelRegistry:
         """Put ``version`` in production."""
         return self.transition(name, version, "production", why=why, **extra)
 
-    def rollback(self, name: str, *, why: str = "") -> ModelVersion:
+    def rollback(
+        self, name: str, *, why: str = "", from_version: int | None = None
+    ) -> ModelVersion:
         """Archive the production version and put the fallback back in production.
 
         The new fallback is the previous good version (:func:`~graphlets.registry.fallback.
         next_fallback`): repeated rollbacks walk back v3 -> v2 -> v1 and then stop, never
-        cycling back to a version that was itself rolled back away from.
+        cycling back to a version that was itself rolled back away from. With ``from_version``
+        the rollback happens only if that version is still in production (ConflictError
+        otherwise), so two people rolling back the same bad version roll back once, not twice.
         """
+        return self._locked(name, lambda: self._rollback(name, why, from_version))
+
+    def _rollback(self, name: str, why: str, from_version: int | None) -> ModelVersion:
         current = self.production(name)
+        if from_version is not None and (current is None or current.version != from_version):
+            raise ConflictError(
+                f"model {name!r} was not rolled back: version {from_version} is no longer in "
+                f"production (production is {current.version if current else 'empty'}, changed "
+                f"by another writer); see `graphlets registry show {name}` and retry"
+            )
         fallback = self.alias(name, FALLBACK)
         if current is None or fallback is None or fallback.version == current.version:
             raise InvalidArgumentError(
@@ -323,6 +193,7 @@ class ModelRegistry:
             "from_version": current.version,
             "from_stage": "production",
             "to_stage": "production",
+            "fallback": new_fallback,
             "why": why,
         }
         self._apply(name, change, updates)
@@ -331,12 +202,15 @@ class ModelRegistry:
     def set_alias(self, name: str, alias: str, version: int, *, why: str = "") -> ModelVersion:
         """Point ``alias`` at ``version`` (moving it from any other version)."""
         refs.check_alias(alias)
-        updates: dict[int, ModelVersion] = {}
-        self._move_alias(name, alias, self.get(name, version), updates)
-        self._apply(
-            name, {"action": "alias", "version": version, "alias": alias, "why": why}, updates
-        )
-        return self.get(name, version)
+
+        def tx() -> ModelVersion:
+            updates: dict[int, ModelVersion] = {}
+            self._move_alias(name, alias, self.get(name, version), updates)
+            change = {"action": "alias", "version": version, "alias": alias, "why": why}
+            self._apply(name, change, updates)
+            return self.get(name, version)
+
+        return self._locked(name, tx)
 
     def update(
         self,
@@ -348,21 +222,41 @@ class ModelRegistry:
         why: str = "",
     ) -> ModelVersion:
         """Add tags and/or replace the description."""
-        v = self.get(name, version)
-        new = dataclasses.replace(
-            v,
-            tags={**v.tags, **dict(tags or {})},
-            description=v.description if description is None else description,
-        )
-        self._apply(name, {"action": "update", "version": version, "why": why}, {version: new})
-        return self.get(name, version)
+
+        def tx() -> ModelVersion:
+            v = self.get(name, version)
+            new = dataclasses.replace(
+                v,
+                tags={**v.tags, **dict(tags or {})},
+                description=v.description if description is None else description,
+            )
+            change = {"action": "update", "version": version, "why": why}
+            self._apply(name, change, {version: new})
+            return self.get(name, version)
+
+        return self._locked(name, tx)
 
     def record(self, name: str, version: int, action: str, *, why: str = "", **extra: Any) -> None:
         """Record an event about a version without changing it (rollout gains, gc, ...)."""
-        v = self.get(name, version)
-        self._apply(name, {"action": action, "version": version, "why": why, **extra}, {version: v})
+
+        def tx() -> None:
+            v = self.get(name, version)
+            change = {"action": action, "version": version, "why": why, **extra}
+            self._apply(name, change, {version: v})
+
+        self._locked(name, tx)
 
     # internals ----------------------------------------------------------------------------
+    def _locked(self, name: str, fn: Callable[[], R]) -> R:
+        """Run ``fn`` (reads, decision, the change and its audit record) as one transaction
+        that holds the model's lock (:func:`graphlets.store.locks.run_locked`).
+
+        The registry's types are created first, in their own transactions, so the locked
+        transaction creates no types and a retried one leaves no stale type ids behind.
+        """
+        self._type_ids(write=True)
+        return run_locked(self.store, f"registry:{name}", fn)
+
     def _alive_versions(self, name: str) -> set[int]:
         """Versions whose Model artifact is still LIVE (gc marks collected ones DELETED)."""
         versions = {v.model_artifact_id: v.version for v in self.versions(name)}
@@ -423,8 +317,3 @@ def _event(kind: EventType, key: str) -> Event:
 
 def _without(aliases: Sequence[str], alias: str) -> tuple[str, ...]:
     return tuple(a for a in aliases if a != alias)
-
-
-def _check_stage(stage: str) -> None:
-    if stage not in STAGES:
-        raise InvalidArgumentError(f"stage {stage!r} is unknown: use one of {', '.join(STAGES)}")

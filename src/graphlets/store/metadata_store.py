@@ -26,7 +26,7 @@ from graphlets.model.entities import (
     ParentContext,
 )
 from graphlets.model.types import ArtifactType, ContextType, ExecutionType
-from graphlets.store import bootstrap, migrate, read_ops, write_ops
+from graphlets.store import bootstrap, locks, migrate, read_ops, write_ops
 from graphlets.store import schema as s
 from graphlets.store.engine import WRITE_OPTION, make_engine
 from graphlets.store.queries import QueryMixin
@@ -66,10 +66,14 @@ class MetadataStore(QueryMixin):
 
     # transactions -------------------------------------------------------------------------
     def _read(self, fn: Callable[[Connection], R]) -> R:
+        if (bound := locks.bound_connection(self)) is not None:  # inside run_locked
+            return fn(bound)
         with read_ops.gc_paused(), self.engine.connect() as conn, conn.begin():
             return fn(conn)
 
     def _write(self, fn: Callable[[Connection], R]) -> R:
+        if (bound := locks.bound_connection(self)) is not None:  # inside run_locked
+            return fn(bound)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:

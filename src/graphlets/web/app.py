@@ -24,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from graphlets import __version__
 from graphlets.errors import (
     AlreadyExistsError,
+    ConflictError,
     GraphletsError,
     InvalidArgumentError,
     NotFoundError,
@@ -43,6 +44,7 @@ STATUS: tuple[tuple[type[GraphletsError], int], ...] = (
     (NotFoundError, 404),
     (InvalidArgumentError, 400),
     (AlreadyExistsError, 409),
+    (ConflictError, 409),
     (TypeMismatchError, 422),
     (StoreError, 503),
 )

@@ -6,7 +6,9 @@ model with thousands of versions or changes costs what a small one costs: models
 ``registered_model`` contexts), a model's versions and its audit trail (the ``RegistryChange``
 executions, newest first), and a version's own changes. Writes go through
 :class:`graphlets.registry.ModelRegistry`, which records each change and its audit execution in one
-transaction; the token was checked before any of this runs (:mod:`graphlets.web.security`).
+transaction holding the model's lock (concurrent requests take turns; a rollback whose
+``from_version`` left production meanwhile is a ConflictError, 409); the token was checked
+before any of this runs (:mod:`graphlets.web.security`).
 """
 
 from __future__ import annotations
@@ -128,11 +130,14 @@ def promote(
     return _written(ctx, name, v, f"{name}/{v.version} is now in {v.stage}")
 
 
-def rollback(ctx: WebContext, name: str, *, why: str, who: str) -> dict[str, Any]:
-    """Put the fallback back in production and archive the current production version."""
+def rollback(
+    ctx: WebContext, name: str, *, why: str, who: str, from_version: int | None = None
+) -> dict[str, Any]:
+    """Put the fallback back in production and archive the current production version; with
+    ``from_version``, only while that version is still in production (ConflictError, a 409)."""
     _model_context(ctx, name)
     reg = ModelRegistry(ctx.store, who=_actor(who))
-    v = reg.rollback(name, why=why or "rolled back from the web UI")
+    v = reg.rollback(name, why=why or "rolled back from the web UI", from_version=from_version)
     return _written(ctx, name, v, f"{name}: rolled back to version {v.version} (now in production)")
 
 

@@ -7,7 +7,9 @@ parameter and read the body themselves, after the dependency ran, so a caller wi
 gets 401/403 whatever the body holds, and a body is never parsed for someone who may not write. A
 bad body is a 422 (400 when it is not JSON) whose one line names the field and the fix; a registry
 refusal (unknown model or version, nothing to roll back to) is a 404 or 400 with the registry's
-own message; either way nothing is written.
+own message, and a rollback whose ``from_version`` another writer already moved out of production
+is a 409; either way nothing is written. Concurrent writes to one model take turns (the
+registry's per-model lock), so none of them works on a stale read.
 """
 
 from __future__ import annotations
@@ -130,7 +132,15 @@ class RollbackBody(_Body):
     """Put the fallback back in production (the body may be empty)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"reason": "alert auc_low"}}
+        extra="forbid",
+        json_schema_extra={"example": {"reason": "alert auc_low", "from_version": 3}},
+    )
+    from_version: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=2**31 - 1,
+        description="Roll back only if this version is still in production (409 otherwise).",
     )
 
 
@@ -150,6 +160,7 @@ class AliasBody(_Body):
 
 FIXES = {
     "version": 'send the version number as a JSON integer, e.g. "version": 3',
+    "from_version": 'send the version number as a JSON integer, e.g. "from_version": 3',
     "stage": "use one of staging, shadow, canary, production, archived",
     "reason": "send one line of text, at most 500 characters",
     "who": "send one line of text, at most 100 characters",
@@ -161,6 +172,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorDetail, "description": "No bearer token."},
     403: {"model": ErrorDetail, "description": "Wrong token, or writes disabled."},
     404: {"model": ErrorDetail, "description": "No such model or version."},
+    409: {"model": ErrorDetail, "description": "Another writer changed the state first."},
     413: {"model": ErrorDetail, "description": "Body too large."},
     422: {"model": ErrorDetail, "description": "A field is missing or invalid; nothing written."},
     503: {"model": ErrorDetail, "description": "The store cannot be written right now."},
@@ -249,7 +261,9 @@ async def post_rollback(
     """Archive the production version and put the ``fallback`` version back in production.
     Recorded in the audit trail. Needs ``Authorization: Bearer <GRAPHLETS_TOKEN>``."""
     b: RollbackBody = await parse_body(request, RollbackBody, empty_ok=True)
-    doc = await run_in_threadpool(rv.rollback, ctx, model, why=b.reason, who=b.who)
+    doc = await run_in_threadpool(
+        rv.rollback, ctx, model, why=b.reason, who=b.who, from_version=b.from_version
+    )
     return _answer(doc)
 
 
