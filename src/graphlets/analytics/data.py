@@ -40,10 +40,13 @@ class ReportData:
     Attributes:
         tables: lineage tables (executions, artifacts, events, types, pipelines).
         result: the graphlets.
-        executions: ``result.executions`` joined with times: ``create_ms, update_ms``.
+        executions: ``result.executions`` joined with times: ``create_ms, update_ms`` (MLMD's,
+            when the row was written) and ``start_ms, end_ms`` (when the step ran, as recorded:
+            see :func:`recorded_times`).
         graphlets: ``result.graphlets`` with the anchor's ``pipeline_id``, ``node`` (its node
-            context id, -1 when the store has none) and ``trained_ms`` (when the training started;
-            ``start_ms`` is the graphlet's earliest member, often a shared upstream step).
+            context id, -1 when the store has none) and ``trained_ms`` (when the training started,
+            as recorded; ``start_ms`` is the graphlet's earliest member, often a shared upstream
+            step).
         seconds: wall time per loading stage.
     """
 
@@ -66,10 +69,11 @@ def load_report_data(
     t2 = time.perf_counter()
     progress("trainer nodes", 0)
     nodes = _anchor_nodes(store, tables, result)
-    times = tables.executions.select("id", "create_ms", "update_ms")
+    times = recorded_times(tables.executions, cfg)
     executions = result.executions.join(times, on="id", how="left")
-    anchors = tables.executions.select(
-        pl.col("id").alias("graphlet_id"), "pipeline_id", pl.col("create_ms").alias("trained_ms")
+    anchors = tables.executions.select("id", "pipeline_id").join(times, on="id", how="left")
+    anchors = anchors.select(
+        pl.col("id").alias("graphlet_id"), "pipeline_id", pl.col("start_ms").alias("trained_ms")
     )
     graphlets = result.graphlets.join(anchors, on="graphlet_id", how="left").join(
         nodes, on="graphlet_id", how="left"
@@ -80,6 +84,32 @@ def load_report_data(
         "nodes": round(time.perf_counter() - t2, 3),
     }
     return ReportData(tables, result, executions, graphlets, seconds)
+
+
+def recorded_times(executions: pl.DataFrame, cfg: GraphletConfig) -> pl.DataFrame:
+    """``id, create_ms, update_ms, start_ms, end_ms`` per execution.
+
+    ``start_ms``/``end_ms`` are the times the step ran as its writer recorded them: the
+    ``cfg.start_property``/``cfg.end_property`` properties (graphlets' runner writes
+    ``start_time_ms``/``end_time_ms``, at span time when it runs with a span clock; configure other
+    names for other tools' traces), else MLMD's create/update times. MLMD's times say when a row
+    was written, which for a backfill or an imported trace is not when the work belongs.
+    """
+
+    def recorded(name: str, fallback: str) -> pl.Expr:
+        if name not in executions.columns:
+            return pl.col(fallback)
+        value = pl.col(name).cast(pl.Float64)
+        ok = value.is_not_null() & value.is_finite()
+        return pl.when(ok).then(value).otherwise(pl.col(fallback)).cast(pl.Int64)
+
+    return executions.select(
+        "id",
+        "create_ms",
+        "update_ms",
+        recorded(cfg.start_property, "create_ms").alias("start_ms"),
+        recorded(cfg.end_property, "update_ms").alias("end_ms"),
+    )
 
 
 def _anchor_nodes(

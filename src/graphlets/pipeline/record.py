@@ -33,11 +33,14 @@ from graphlets.model import (
     ParentContext,
     PropertyValue,
 )
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.store import MetadataStore
 
+__all__ = ["END_TIME_MS", "START_TIME_MS"]  # re-exported: the runner's names, defined in model
+
 PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
-# execution custom properties
-START_TIME_MS, END_TIME_MS, CPU_SECONDS = "start_time_ms", "end_time_ms", "cpu_seconds"
+# execution custom properties (the times are shared with the readers: graphlets.model.names)
+CPU_SECONDS = "cpu_seconds"
 ERROR, SKIP_REASON, SKIP_DETAILS = "error", "skip_reason", "skip_details"
 CACHE_KEY, CODE_FINGERPRINT = "cache_key", "code_fingerprint"
 ENVIRONMENT_SHA256, ENVIRONMENT_URI = "environment_sha256", "environment_uri"

@@ -16,7 +16,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from graphlets.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
@@ -30,6 +30,7 @@ from graphlets.model import (
     Execution,
     ExecutionState,
 )
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.registry import refs
 from graphlets.registry.fallback import next_fallback
 from graphlets.registry.records import (
@@ -39,6 +40,7 @@ from graphlets.registry.records import (
     MODEL_CONTEXT_TYPE,
     SINGLE_SLOT,
     STAGES,
+    TIME_MS,
     VERSION_ARTIFACT_TYPE,
     VERSION_TYPE,
     ModelVersion,
@@ -66,9 +68,16 @@ class ModelRegistry:
         who: the actor recorded in the audit trail (default :func:`current_user`).
     """
 
-    def __init__(self, store: MetadataStore, *, who: str | None = None) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        who: str | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
         self.store = store
         self.who = who or current_user()
+        self.clock = clock  # the time changes record (ms); None: MLMD's create time
         self._types: tuple[int, int, int] | None = None
 
     def _type_ids(self, write: bool = False) -> tuple[int, int, int] | None:
@@ -161,8 +170,7 @@ class ModelRegistry:
         if ctx is None:
             return []
         rows = [
-            {"execution": int(e.id or 0), "time_ms": e.create_time_since_epoch}
-            | dict(e.custom_properties)
+            {"execution": int(e.id or 0), TIME_MS: _recorded_ms(e)} | dict(e.custom_properties)
             for e in self.store.get_executions_by_context(int(ctx.id or 0))
             if e.type_id == types[1]
         ]
@@ -404,11 +412,19 @@ class ModelRegistry:
     ) -> tuple[int, list[int], list[int]]:
         props = {k: _prop(v) for k, v in change.items() if v is not None}
         props["who"] = self.who
+        if self.clock is not None:
+            props[START_TIME_MS] = props[END_TIME_MS] = self.clock()
         types = self._type_ids(write=True)
         assert types is not None
         ex = Execution(types[1], last_known_state=ExecutionState.COMPLETE, custom_properties=props)
         ctx = Context(types[2], name=name)
         return self.store.put_execution(ex, pairs, [ctx], reuse_context_if_already_exist=True)
+
+
+def _recorded_ms(e: Execution) -> int:
+    """When a change happened: its recorded time (a writer with a clock), else MLMD's."""
+    at = e.custom_properties.get(START_TIME_MS)
+    return at if isinstance(at, int) else int(e.create_time_since_epoch or 0)
 
 
 def _prop(value: Any) -> Any:
