@@ -11,7 +11,7 @@ import pytest
 from tests.components.conftest import SmallRun
 
 from graphlets.components.evaluator import SliceLimits, compact_checks, judge, score
-from graphlets.pipeline.runs import show_run
+from graphlets.pipeline.runs import check_lines, show_run
 
 pytestmark = pytest.mark.unit
 
@@ -63,6 +63,10 @@ def test_better_overall_but_worse_on_one_slice_is_not_blessed() -> None:
     assert verdicts["auc[region=tiny]"] == "skipped"  # 30 rows: too small to judge
     assert "auc_vs_baseline[region=tiny]" not in verdicts
     assert not result["blessed"]
+    lines = check_lines(json.loads(compact_checks(result["checks"])))
+    assert lines[0].startswith("1 failed") and "passed" in lines[0]
+    assert any(ln.startswith("failed: auc_vs_baseline[region=south] (0.") for ln in lines)
+    assert any(ln.startswith("skipped: auc[region=tiny]") and "30 rows" in ln for ln in lines)
     assert set(result["baseline_slices"]) == {"region=north", "region=south", "region=east",
                                               "region=west"}  # fmt: skip
 

@@ -163,6 +163,7 @@ def compact_checks(checks: list[dict[str, Any]]) -> str:
     rows = [
         {"check": c["check"], "verdict": c["verdict"]}
         | {k: round(float(c[k]), 4) for k in ("value", "threshold") if c.get(k) is not None}
+        | ({"reason": str(c["reason"])[:120]} if c.get("reason") else {})
         for c in checks
     ]
     text = json.dumps(rows, separators=(",", ":"))

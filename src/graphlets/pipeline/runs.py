@@ -167,7 +167,9 @@ def check_lines(checks: list[Any]) -> list[str]:
     for c in checks:
         if c.get("verdict") != "passed":
             value, floor = c.get("value"), c.get("threshold")
-            detail = f" ({value} vs {floor})" if value is not None and floor is not None else ""
+            known = value is not None and floor is not None
+            detail = f" ({value}, needs >= {floor})" if known else ""
+            detail += f" ({c['reason']})" if c.get("reason") else ""
             lines.append(f"{c.get('verdict')}: {c.get('check')}{detail}")
     return lines
 
