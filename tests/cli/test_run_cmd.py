@@ -240,7 +240,6 @@ def _ingest_size(url: str, run: str) -> Any:
     return done["metrics"]["size"]
 
 
-@pytest.mark.slow
 def test_resume_a_run_with_data_killed_during_ingest(tmp_path: Path, url: str) -> None:
     path = write_source(tmp_path, HELD)
     data = _data(tmp_path / "elsewhere", 1, 17, hold=True)

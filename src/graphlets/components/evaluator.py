@@ -90,6 +90,16 @@ def _skipped(name: str, reason: str, value: float | None = None) -> dict[str, An
     return {"check": name, "value": value, "passed": True, "verdict": "skipped", "reason": reason}
 
 
+@dataclass(frozen=True)
+class SliceLimits:
+    """How slices are judged: the smallest slice judged, an absolute AUC floor, and how much
+    worse than production a slice may be."""
+
+    min_size: int = 100
+    min_auc: float = 0.5
+    max_drop: float = 0.02
+
+
 def slice_checks(
     cand: Any,
     base: Any | None,
@@ -120,16 +130,6 @@ def slice_checks(
     return scores, checks
 
 
-@dataclass(frozen=True)
-class SliceLimits:
-    """How slices are judged: the smallest slice judged, an absolute AUC floor, and how much
-    worse than production a slice may be."""
-
-    min_size: int = 100
-    min_auc: float = 0.5
-    max_drop: float = 0.02
-
-
 def judge(
     cand: Any,
     base: Any | None,
@@ -157,12 +157,16 @@ def judge(
     return result
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and bool(np.isfinite(value))
+
+
 def compact_checks(checks: list[dict[str, Any]]) -> str:
     """The checks as JSON short enough for an artifact property: every check with its verdict
     (values to 4 places); when too long, the failed and skipped ones and a count of the rest."""
     rows = [
         {"check": c["check"], "verdict": c["verdict"]}
-        | {k: round(float(c[k]), 4) for k in ("value", "threshold") if c.get(k) is not None}
+        | {k: round(float(c[k]), 4) for k in ("value", "threshold") if _finite(c.get(k))}
         | ({"reason": str(c["reason"])[:120]} if c.get("reason") else {})
         for c in checks
     ]
