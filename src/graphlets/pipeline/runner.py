@@ -93,7 +93,13 @@ def _no_progress(_kind: str, _doc: dict[str, Any]) -> None:
 
 class Runner:
     """Runs one pipeline against one store; use as a context manager to hold the lease across
-    several runs (continuous mode)."""
+    several runs (continuous mode).
+
+    ``clock`` sets the times the runner records (executions' and runs' ``start_time_ms`` /
+    ``end_time_ms``; plugins see them on the executions they are handed): the wall clock by
+    default, a :class:`~graphlets.pipeline.clock.SpanClock` to record each run at its span's
+    time. The lease, cache ages and timeouts always use the wall clock.
+    """
 
     def __init__(
         self,
