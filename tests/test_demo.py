@@ -1,4 +1,5 @@
-"""The demo main job, shortened: a real pipeline run whose report matches what the store holds."""
+"""The demo main job (90 spans, fewer rows): a real pipeline run whose report matches what the store
+holds, and which reads like 90 days of operation although it runs in a minute or two."""
 
 from __future__ import annotations
 
@@ -8,23 +9,29 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from graphlets.analytics import compute_report
 from graphlets.cli.main import app
 from graphlets.demo import MODEL, run_demo
 from graphlets.lineage import segment_store
+from graphlets.pipeline import record as rec
+from graphlets.pipeline.clock import DAY_MS
 from graphlets.registry import ModelRegistry
 from graphlets.store import MetadataStore
 
 pytestmark = pytest.mark.slow
+SPANS = 90
+EPOCH = 1_767_225_600_000  # 2026-01-01: span d is recorded on 2026-01-01 + d days
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
-    return run_demo(tmp_path_factory.mktemp("demo"), spans=24, rows=600, replay=False)
+    folder = tmp_path_factory.mktemp("demo")
+    return run_demo(folder, spans=SPANS, rows=600, replay=False, epoch_ms=EPOCH)
 
 
 def test_report_matches_the_store(report: dict) -> None:  # type: ignore[type-arg]
     with MetadataStore(str(report["store"])) as store:
-        assert report["runs"] == len(store.get_contexts_by_type("pipeline_run")) == 24
+        assert report["runs"] == len(store.get_contexts_by_type("pipeline_run")) == SPANS
         assert report["executions"] == store.count("execution")
         trainers = store.get_executions_by_type("Trainer")
         assert report["models_trained"] + report["trainings_skipped"] == len(trainers)
@@ -51,6 +58,24 @@ def test_incidents_are_caught_on_their_spans(report: dict) -> None:  # type: ign
         rows["missing-value spike"]["injected"],
     ]
     assert report["registry"]["production"] is not None
+
+
+def test_the_store_reads_like_90_days_of_operation(report: dict) -> None:  # type: ignore[type-arg]
+    with MetadataStore(str(report["store"])) as store:
+        doc = compute_report(store)
+        runs = store.get_contexts_by_type("pipeline_run")
+        changes = ModelRegistry(store).history(MODEL)
+        alerts = store.get_executions_by_type("Alert")
+    assert doc["headline"]["days"] >= 85
+    [pipe] = doc["pipelines"]
+    assert pipe["frequency"] == "daily" and pipe["lifespan_days"] >= 85
+    assert len(doc["outcomes"]["by_week"]) >= 12
+    days = sorted(int(r.custom_properties[rec.START_TIME_MS]) // DAY_MS for r in runs)  # type: ignore[arg-type]
+    assert days == [EPOCH // DAY_MS + span for span in range(1, SPANS + 1)]
+    window = (EPOCH, EPOCH + (SPANS + 1) * DAY_MS)
+    assert changes and all(window[0] <= c["time_ms"] < window[1] for c in changes)
+    stamped = [a.custom_properties.get(rec.START_TIME_MS) for a in alerts]
+    assert stamped and all(isinstance(t, int) and window[0] <= t < window[1] for t in stamped)
 
 
 def test_cli_json_is_one_document(tmp_path: Path) -> None:

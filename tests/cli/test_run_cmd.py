@@ -204,3 +204,80 @@ def test_kill_9_the_cli_then_resume(tmp_path: Path, url: str) -> None:
     shown = as_json(invoke("runs", "show", runs[0]["run"], "--store", url, "--json"))
     failed = [e for e in shown["executions"] if e["state"] == "FAILED"]
     assert failed and "stopped before this finished" in failed[0]["error"]
+
+
+HELD = """
+import time
+from pathlib import Path
+from graphlets.pipeline import Examples, Output, Pipeline, component
+
+
+@component
+def ingest(span: int, span_path: Path | None, examples: Output[Examples]) -> dict:
+    if span_path is None:
+        raise FileNotFoundError(f"no file for span {span}")
+    while (span_path.parent / "hold").exists():  # the test holds ingest here, then kills it
+        time.sleep(0.05)
+    examples.write_bytes(span_path.read_bytes())
+    return {"size": len(span_path.read_bytes())}
+
+
+pipeline = Pipeline("held", [ingest], spans="default-data/day-{span}.csv")
+"""
+
+
+def _data(folder: Path, span: int, size: int, hold: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"day-{span}.csv").write_bytes(b"x" * size)
+    if hold:
+        (folder / "hold").touch()
+    return folder
+
+
+def _ingest_size(url: str, run: str) -> Any:
+    shown = as_json(invoke("runs", "show", run, "--store", url, "--json"))
+    [done] = [e for e in shown["executions"] if e["state"] == "COMPLETE"]
+    return done["metrics"]["size"]
+
+
+def test_resume_a_run_with_data_killed_during_ingest(tmp_path: Path, url: str) -> None:
+    path = write_source(tmp_path, HELD)
+    data = _data(tmp_path / "elsewhere", 1, 17, hold=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "graphlets.cli.run_cmd", "run", str(path), "--spans", "1"]
+    cmd += ["--data", str(data), "--store", url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    with MetadataStore(url) as store:  # ingest is RUNNING (held): kill the runner
+        while time.monotonic() < deadline and store.count("execution") < 1:
+            time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    [run] = as_json(invoke("runs", "ls", "--store", url, "--json"))["runs"]
+    assert run["state"] == "STALE" and run["data_folder"] == str(data.resolve())
+    (data / "hold").unlink()
+    res = invoke("resume", run["run"], "--store", url, "--json")  # the recorded folder
+    assert res.exit_code == 0, res.stderr
+    assert as_json(res)["runs"][0]["state"] == "COMPLETE"
+    assert _ingest_size(url, run["run"]) == 17
+    shown = as_json(invoke("runs", "show", run["run"], "--store", url, "--json"))
+    assert shown["state"] == "COMPLETE" and shown["error"] is None
+    assert "stopped before this finished" in shown["previous_error"] and shown["resumes"] == 1
+    text = invoke("runs", "show", run["run"], "--store", url).stdout
+    assert "previous attempt failed: runner" in text and "  error:" not in text
+
+
+def test_resume_takes_data_to_override_the_recorded_folder(tmp_path: Path, url: str) -> None:
+    path = write_source(tmp_path, HELD)
+    first = _data(tmp_path / "first", 1, 5)  # no file for span 2 here: ingest fails
+    res = invoke("run", path, "--spans", "2", "--data", first, "--store", url, "--json")
+    assert res.exit_code == 1 and "no file for span 2" in res.stdout
+    run = as_json(res)["runs"][0]["run"]
+    shown = as_json(invoke("runs", "show", run, "--store", url, "--json"))
+    assert shown["data_folder"] == str(first.resolve()) and shown["previous_error"] is None
+    moved = _data(tmp_path / "moved", 2, 23)
+    res = invoke("resume", run, "--data", moved, "--store", url, "--json")
+    assert res.exit_code == 0, res.stderr
+    assert _ingest_size(url, run) == 23
+    shown = as_json(invoke("runs", "show", run, "--store", url, "--json"))
+    assert shown["error"] is None and "no file for span 2" in shown["previous_error"]

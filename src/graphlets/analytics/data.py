@@ -23,6 +23,7 @@ from graphlets.lineage.load import LineageTables
 from graphlets.model.enums import TypeKind
 from graphlets.store import MetadataStore
 from graphlets.store import schema as s
+from graphlets.store.event_times import first_event_statement
 
 # (stage, rows so far or 0): what the report is doing, for progress displays.
 StageFn = Callable[[str, int], None]
@@ -40,10 +41,13 @@ class ReportData:
     Attributes:
         tables: lineage tables (executions, artifacts, events, types, pipelines).
         result: the graphlets.
-        executions: ``result.executions`` joined with times: ``create_ms, update_ms``.
+        executions: ``result.executions`` joined with times: ``create_ms, update_ms`` (MLMD's,
+            when the row was written) and ``start_ms, end_ms`` (when the step ran, as recorded:
+            see :func:`recorded_times`).
         graphlets: ``result.graphlets`` with the anchor's ``pipeline_id``, ``node`` (its node
-            context id, -1 when the store has none) and ``trained_ms`` (when the training started;
-            ``start_ms`` is the graphlet's earliest member, often a shared upstream step).
+            context id, -1 when the store has none) and ``trained_ms`` (when the training started,
+            as recorded; ``start_ms`` is the graphlet's earliest member, often a shared upstream
+            step).
         seconds: wall time per loading stage.
     """
 
@@ -66,10 +70,11 @@ def load_report_data(
     t2 = time.perf_counter()
     progress("trainer nodes", 0)
     nodes = _anchor_nodes(store, tables, result)
-    times = tables.executions.select("id", "create_ms", "update_ms")
+    times = recorded_times(tables.executions, cfg, _first_events(store, tables, cfg))
     executions = result.executions.join(times, on="id", how="left")
-    anchors = tables.executions.select(
-        pl.col("id").alias("graphlet_id"), "pipeline_id", pl.col("create_ms").alias("trained_ms")
+    anchors = tables.executions.select("id", "pipeline_id").join(times, on="id", how="left")
+    anchors = anchors.select(
+        pl.col("id").alias("graphlet_id"), "pipeline_id", pl.col("start_ms").alias("trained_ms")
     )
     graphlets = result.graphlets.join(anchors, on="graphlet_id", how="left").join(
         nodes, on="graphlet_id", how="left"
@@ -80,6 +85,62 @@ def load_report_data(
         "nodes": round(time.perf_counter() - t2, 3),
     }
     return ReportData(tables, result, executions, graphlets, seconds)
+
+
+def recorded_times(
+    executions: pl.DataFrame, cfg: GraphletConfig, first_events: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """``id, create_ms, update_ms, start_ms, end_ms`` per execution.
+
+    ``start_ms``/``end_ms`` are the times the step ran as its writer recorded them: the
+    ``cfg.start_property``/``cfg.end_property`` properties (graphlets' runner writes
+    ``start_time_ms``/``end_time_ms``, at span time when it runs with a span clock; configure other
+    names for other tools' traces). Without them: the execution's first event time
+    (``first_events``: ``id, first_event_ms``), else MLMD's create time, and MLMD's update time.
+    MLMD's row times say when a row was written, which for a backfill or a copied trace is not when
+    the work belongs.
+    """
+    frame = executions.select("id", "create_ms", "update_ms", *_present(executions, cfg))
+    fallback = pl.col("create_ms")
+    if first_events is not None and first_events.height:
+        frame = frame.join(first_events, on="id", how="left")
+        fallback = pl.coalesce(pl.col("first_event_ms"), pl.col("create_ms"))
+
+    def recorded(name: str, otherwise: pl.Expr) -> pl.Expr:
+        if name not in frame.columns:
+            return otherwise
+        value = pl.col(name).cast(pl.Float64)
+        ok = value.is_not_null() & value.is_finite()
+        return pl.when(ok).then(value).otherwise(otherwise).cast(pl.Int64)
+
+    return frame.select(
+        "id",
+        "create_ms",
+        "update_ms",
+        recorded(cfg.start_property, fallback).alias("start_ms"),
+        recorded(cfg.end_property, pl.col("update_ms")).alias("end_ms"),
+    )
+
+
+def _present(executions: pl.DataFrame, cfg: GraphletConfig) -> list[str]:
+    return [
+        c for c in dict.fromkeys((cfg.start_property, cfg.end_property)) if c in executions.columns
+    ]
+
+
+def _first_events(
+    store: MetadataStore, tables: LineageTables, cfg: GraphletConfig
+) -> pl.DataFrame | None:
+    """First event time per execution, read only when some execution recorded no start time."""
+    ex = tables.executions
+    if cfg.start_property in ex.columns:
+        value = ex[cfg.start_property].cast(pl.Float64)
+        if int((value.is_not_null() & value.is_finite()).sum()) == ex.height:
+            return None
+    schema = pa.schema([("id", pa.int64()), ("first_event_ms", pa.int64())])
+    frame = pl.from_arrow(fetch_table(store, first_event_statement(), schema))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _anchor_nodes(

@@ -1,8 +1,10 @@
 """The fleet: pipelines by lifespan and run frequency, models and push rate per pipeline.
 
 A pipeline is a ``pipeline`` context. Its lifespan is the time from its first execution's start to
-its last execution's end. Its runs are its ingest executions (one per TFX run) or, for pipelines
-without ingest, its trainings; its run frequency is the median time between consecutive runs,
+its last execution's end, by the times the executions recorded (``start_ms``/``end_ms`` of
+:class:`~graphlets.analytics.data.ReportData`; MLMD's create/update times where none was
+recorded). Its runs are its ingest executions (one per TFX run) or, for pipelines without ingest,
+its trainings; its run frequency is the median time between consecutive runs,
 bucketed as in Xin et al.'s analysis (hourly ... monthly). Models per pipeline counts graphlets
 (completed trainings that produced a model).
 """
@@ -37,7 +39,7 @@ def pipeline_table(data: ReportData) -> pl.DataFrame:
     ex = data.executions.filter(pl.col("pipeline_id") >= 0)
     names = data.tables.pipelines.rename({"id": "pipeline_id", "name": "pipeline"})
     life = ex.group_by("pipeline_id").agg(
-        pl.col("create_ms").min().alias("first_ms"), pl.col("update_ms").max().alias("last_ms")
+        pl.col("start_ms").min().alias("first_ms"), pl.col("end_ms").max().alias("last_ms")
     )
     runs = _run_gaps(data, ex)
     models = data.graphlets.group_by("pipeline_id").agg(
@@ -60,15 +62,15 @@ def pipeline_table(data: ReportData) -> pl.DataFrame:
 
 def _run_gaps(data: ReportData, ex: pl.DataFrame) -> pl.DataFrame:
     """Runs per pipeline and the median hours between consecutive runs."""
-    ingest = ex.filter(pl.col("category") == "ingest").select("pipeline_id", "create_ms")
+    ingest = ex.filter(pl.col("category") == "ingest").select("pipeline_id", "start_ms")
     with_ingest = ingest["pipeline_id"].unique()
     trainings = data.graphlets.filter(~pl.col("pipeline_id").is_in(with_ingest.implode())).select(
-        "pipeline_id", pl.col("trained_ms").alias("create_ms")
+        "pipeline_id", pl.col("trained_ms").alias("start_ms")
     )
-    starts = pl.concat([ingest, trainings]).sort("pipeline_id", "create_ms")
+    starts = pl.concat([ingest, trainings]).sort("pipeline_id", "start_ms")
     return starts.group_by("pipeline_id").agg(
         pl.len().alias("runs"),
-        (pl.col("create_ms").diff().drop_nulls().median() / HOUR_MS).alias("gap_hours"),
+        (pl.col("start_ms").diff().drop_nulls().median() / HOUR_MS).alias("gap_hours"),
     )
 
 

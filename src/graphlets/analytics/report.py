@@ -112,9 +112,7 @@ def build_report(
 
 def _headline(data: ReportData, s: dict[str, Any]) -> dict[str, Any]:
     ex = data.executions
-    span = (
-        ex.select(pl.col("update_ms").max() - pl.col("create_ms").min()).item() if ex.height else 0
-    )
+    span = ex.select(pl.col("end_ms").max() - pl.col("start_ms").min()).item() if ex.height else 0
     days = float(span or 0) / 86_400_000
     o = s["outcomes"]
     return {

@@ -23,6 +23,7 @@ from graphlets.pipeline.dag import Pipeline, coerce_params
 from graphlets.pipeline.executors import make_executor
 from graphlets.pipeline.lease import DEFAULT_TTL_S
 from graphlets.pipeline.loader import load_pipeline
+from graphlets.pipeline.record import DATA_FOLDER
 from graphlets.pipeline.runner import Runner, RunResult
 from graphlets.pipeline.session import RunOptions
 from graphlets.pipeline.spans import SpanFiles, parse_span_range
@@ -235,6 +236,10 @@ def resume(
     pipeline_file: Annotated[
         str | None, typer.Option("--file", help="The pipeline file, when it moved.")
     ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Folder of span files (default: the one the run recorded)."),
+    ] = None,
     executor: ExecutorOpt = None,
     workers: WorkersOpt = None,
     prune: Annotated[
@@ -255,6 +260,8 @@ def resume(
                 f"run:{run_ctx.id} does not record its pipeline file: pass --file PIPELINE_FILE"
             )
         pipeline = load_pipeline(source)
+        stored_data = props.get(DATA_FOLDER)
+        _with_data(pipeline, data or (Path(stored_data) if isinstance(stored_data, str) else None))
         overrides = coerce_params(pipeline, runs.stored_overrides(run_ctx))
         opts = props.get("options")
         options = RunOptions.from_dict(opts if isinstance(opts, dict) else {})
@@ -330,6 +337,12 @@ def runs_show(
     )
     if doc.get("error"):
         out.print(f"  error: {escape(str(doc['error']))}", highlight=False)
+    if doc.get("previous_error"):
+        resumed = f"resumed {doc['resumes']}x; " if doc.get("resumes") else ""
+        out.print(
+            f"  {resumed}previous attempt failed: {escape(str(doc['previous_error']))}",
+            highlight=False,
+        )
     table = Table("execution", "node", "state", "seconds", "cpu", "note", box=None)
     for e in doc["executions"]:
         note = (
@@ -346,6 +359,12 @@ def runs_show(
             escape(str(note)),
         )
     out.print(table)
+    for e in doc["executions"]:
+        if e.get("checks"):
+            lines = runs.check_lines(e["checks"])
+            out.print(f"{e['execution']} {escape(str(e['node']))} checks: {escape(lines[0])}")
+            for line in lines[1:]:
+                out.print(f"  {escape(line)}", highlight=False)
 
 
 @runs_app.command("diff")

@@ -27,6 +27,7 @@ import polars as pl
 from graphlets.components.evaluator import score
 from graphlets.components.rollout import StagedRollout
 from graphlets.model import Context, ContextType, Execution, ExecutionState, ExecutionType
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.validation import ValidationConfig, compute_statistics, skew
 
 MONITOR_TYPE = "ProductionMonitor"
@@ -71,6 +72,7 @@ class Monitor:
     open_incidents: dict[str, int] = field(default_factory=dict)
     alerts_sent: int = 0
     measurements: list[dict[str, Any]] = field(default_factory=list)
+    clock: Callable[[], int] | None = None  # recorded time (ms); None: MLMD's create time
 
     @property
     def store(self) -> Any:
@@ -148,6 +150,8 @@ class Monitor:
         ctx_type = store.put_context_type(ContextType(CONTEXT_TYPE))
         clean = {k: v for k, v in props.items() if isinstance(v, int | float | str)}
         clean = {k: v for k, v in clean.items() if not (isinstance(v, float) and np.isnan(v))}
+        if self.clock is not None:
+            clean[START_TIME_MS] = clean[END_TIME_MS] = self.clock()
         ex = Execution(type_id, last_known_state=ExecutionState.COMPLETE, custom_properties=clean)
         ctx = Context(ctx_type, name=self.rollout.name)
         store.put_execution(ex, [], [ctx], reuse_context_if_already_exist=True)

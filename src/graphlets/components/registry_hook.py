@@ -15,6 +15,7 @@ from typing import Any
 
 from graphlets.hookspecs import hookimpl
 from graphlets.model import Artifact, Context, Execution
+from graphlets.pipeline.record import END_TIME_MS
 from graphlets.registry import ModelRegistry
 from graphlets.store import MetadataStore
 
@@ -35,14 +36,22 @@ def after_execution(
         for art in arts:
             name = art.custom_properties.get("registered_model")
             if models and isinstance(name, str) and art.custom_properties.get("pushed") == 1:
-                register_push(store, name, models[0], art, str(run_context.name))
+                at = execution.custom_properties.get(END_TIME_MS)
+                at_ms = at if isinstance(at, int) else None
+                register_push(store, name, models[0], art, str(run_context.name), at_ms)
 
 
 def register_push(
-    store: MetadataStore, name: str, model: Artifact, pushed: Artifact, run: str
+    store: MetadataStore,
+    name: str,
+    model: Artifact,
+    pushed: Artifact,
+    run: str,
+    at_ms: int | None = None,
 ) -> int:
-    """Register ``pushed`` (a PushedModel of ``model``); returns the registry version."""
-    registry = ModelRegistry(store, who="pusher")
+    """Register ``pushed`` (a PushedModel of ``model``); returns the registry version. ``at_ms``
+    is the push's recorded time (the runner's clock), which the registry change records."""
+    registry = ModelRegistry(store, who="pusher", clock=None if at_ms is None else lambda: at_ms)
     c = pushed.custom_properties
     version = registry.register(
         name,

@@ -7,6 +7,12 @@ an embedded SQLite store in ``folder``. Around each run, as a production system 
 rollout moves pushed versions through shadow and canary on the span's traffic, and the monitor
 serves the production model and measures it when the labels arrive ``label_delay`` spans later,
 alerting once per incident. Every number of the returned report is read back from the store.
+
+Span time: the 90 spans run in a minute, but each is recorded at its own day (a
+:class:`~graphlets.pipeline.clock.SpanClock`: span ``d`` at day ``d`` after ``epoch_ms``, by default
+so that the last span is today), with durations as measured. Executions, runs, registry changes
+and alerts all carry that time, so the report, the timeline and the pruning gate read like 90 days
+of operation. Leases and cache ages keep the wall clock.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from graphlets.demo.data import LABEL, Incidents, write_spans
 from graphlets.demo.history import record_history
 from graphlets.demo.report import summarize
 from graphlets.pipeline import Pipeline, Runner
+from graphlets.pipeline.clock import SpanClock
 from graphlets.pipeline.session import plain_hooks
 from graphlets.registry import ModelRegistry
 from graphlets.store import MetadataStore
@@ -74,9 +81,14 @@ def run_demo(
     replay: bool = True,
     advance: Advance | None = None,
     alert_sink: Callable[[str], None] | None = None,
+    epoch_ms: int | None = None,
 ) -> dict[str, Any]:
-    """Run the demo into ``folder`` (replacing an earlier demo there); returns the report."""
+    """Run the demo into ``folder`` (replacing an earlier demo there); returns the report.
+
+    ``epoch_ms`` is the time of span 0 (default: ``spans`` days before today's midnight, UTC).
+    """
     _reset(folder)
+    clock = SpanClock(epoch_ms) if epoch_ms is not None else SpanClock.ending_today(spans)
     incidents = Incidents.scaled(spans)
     data = folder / "data"
     tick = advance or (lambda _stage, _done, _total: None)
@@ -92,13 +104,15 @@ def run_demo(
 
     with MetadataStore(url, create=True) as store:
         blobs = BlobStore(default_blob_url(url))
-        registry = ModelRegistry(store, who="demo")
+        registry = ModelRegistry(store, who="demo", clock=clock.now_ms)
         rollout = StagedRollout(registry, MODEL, blobs, label=LABEL)
         rules = (
             AlertRule("auc_low", "auc", "<", 0.72),
             AlertRule("serving_skew", "skewed_features", ">", 0.0),
         )
-        monitor = Monitor(rollout, label_delay=label_delay, rules=rules, sink=sink)
+        monitor = Monitor(
+            rollout, label_delay=label_delay, rules=rules, sink=sink, clock=clock.now_ms
+        )
         hooks = plain_hooks()
         hooks.register(registry_hook)
         runner: Runner | None = None
@@ -109,8 +123,10 @@ def run_demo(
                 if wanted is not current:
                     if runner is not None:
                         runner.close()
-                    runner, current = Runner(store, wanted, blobs=blobs, hooks=hooks), wanted
+                    runner = Runner(store, wanted, blobs=blobs, hooks=hooks, clock=clock)
+                    current = wanted
                     runner.open()
+                clock.begin_run(span)  # rollout and monitoring happen on the span's day too
                 traffic = pl.read_csv(data / f"span-{span}.csv")
                 rollout.advance(span, traffic)
                 monitor.serve(span, traffic)

@@ -29,6 +29,8 @@ from graphlets.model import (
     ExecutionType,
     PropertyType,
 )
+from graphlets.pipeline import record as rec
+from graphlets.pipeline.clock import DAY_MS
 from graphlets.store import MetadataStore
 
 ARTIFACT_TYPES = {
@@ -60,7 +62,6 @@ COST = {
     "Evaluator": 5.0,
     "Pusher": 0.2,
 }
-DAY_MS = 86_400_000
 START_MS = 1_767_225_600_000  # 2026-01-01
 
 
@@ -108,12 +109,12 @@ class DemoRecorder:
         cpu = COST[kind] * self.rng.uniform(0.8, 1.2)
         state = ExecutionState.FAILED if fail else ExecutionState.COMPLETE
         custom: dict[str, object] = {
-            "start_time_ms": start,
-            "cpu_seconds": round(cpu, 3),
-            "end_time_ms": start + int(cpu * 1000),
+            rec.START_TIME_MS: start,
+            rec.CPU_SECONDS: round(cpu, 3),
+            rec.END_TIME_MS: start + int(cpu * 1000),
         }
         if fail:
-            custom["error"] = f"{kind} crashed on span {day}"
+            custom[rec.ERROR] = f"{kind} crashed on span {day}"
         execution = Execution(self.type_ids[kind], last_known_state=state, custom_properties=custom)  # type: ignore[arg-type]
         pairs: list[tuple[Artifact, Event | None]] = []
         input_ids = [(k, a) for k, ids in inputs.items() for a in ids]
@@ -211,14 +212,14 @@ def record_history(
 ) -> int:
     """Record ``days`` daily runs of each pipeline; returns the number of runs recorded."""
     rng = random.Random(seed)
-    rec = DemoRecorder(store, rng)
-    rec.setup()
+    recorder = DemoRecorder(store, rng)
+    recorder.setup()
     runs = [_Run(f"demo-pipeline-{i}", window=3 + 2 * i) for i in range(pipelines)]
     for day in range(days):
         # drift episodes: the chance that a new model loses to production rises and falls
         drift = 0.85 if (day // 7) % 2 else 0.35
         for run in runs:
-            rec.day(run, day, drift)
+            recorder.day(run, day, drift)
         if advance:
             advance(1)
     return days * pipelines

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from graphlets.errors import InvalidArgumentError
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 
 SharingPolicy = Literal["split", "full", "first"]
 SHARING_POLICIES: tuple[SharingPolicy, ...] = ("split", "full", "first")
@@ -103,8 +104,8 @@ class GraphletConfig:
     not_followed_keys: tuple[str, ...] = ("base_model", "baseline_model")
     sharing: SharingPolicy = "split"
     cost_properties: tuple[str, ...] = ("cost", "cost_cpu_seconds", "cpu_seconds")
-    start_property: str = "start_time_ms"
-    end_property: str = "end_time_ms"
+    start_property: str = START_TIME_MS
+    end_property: str = END_TIME_MS
     type_weights: Mapping[str, float] = field(default_factory=dict)
     default_weight: float = 1.0
     weight_property_costs: bool = False

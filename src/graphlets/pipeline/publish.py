@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from graphlets.model import (
 from graphlets.pipeline import cache
 from graphlets.pipeline import record as rec
 from graphlets.pipeline.artifacts import ArtifactRef
+from graphlets.pipeline.clock import wall_ms
 from graphlets.pipeline.environment import environment_json
 from graphlets.pipeline.record import RunContexts
 from graphlets.pipeline.session import NodeOutcome, Session
@@ -36,8 +36,9 @@ ArtifactMap = dict[str, list[Artifact]]
 
 
 def now_ms() -> int:
-    """Milliseconds since the epoch."""
-    return time.time_ns() // 1_000_000
+    """Milliseconds since the epoch by the wall clock (cache ages; recorded times go through the
+    session's clock)."""
+    return wall_ms()
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Recorder:
             "pipeline": self.s.pipeline.name,
             "pipeline_run": str(self.ctx.run.name),
             rec.ENVIRONMENT_SHA256: self.s.env_sha,
-            rec.START_TIME_MS: now_ms(),
+            rec.START_TIME_MS: self.s.clock.now_ms(),
         }
         if self.span_key is not None:
             props[rec.SPAN] = self.span_key
@@ -133,7 +134,7 @@ class Recorder:
 
     def _result_props(self, result: TaskResult) -> dict[str, Any]:
         props: dict[str, Any] = {
-            rec.END_TIME_MS: result.end_ms,
+            rec.END_TIME_MS: self.s.clock.from_wall(result.end_ms),
             rec.CPU_SECONDS: result.cpu_seconds,
             rec.ATTEMPTS: result.attempts,
             "host": result.host,
@@ -175,7 +176,7 @@ class Recorder:
         props = {**hit.logged, **self._base_props(node, params, key, inputs)}
         props.update(
             {
-                rec.END_TIME_MS: now_ms(),
+                rec.END_TIME_MS: self.s.clock.now_ms(),
                 rec.CPU_SECONDS: round(seconds, 6),
                 rec.CACHED_EXECUTION_ID: hit.execution_id,
             }
@@ -206,7 +207,7 @@ class Recorder:
         props = self._base_props(node, inputs=inputs)
         props.update(
             {
-                rec.END_TIME_MS: now_ms(),
+                rec.END_TIME_MS: self.s.clock.now_ms(),
                 rec.SKIP_REASON: reason,
                 rec.SKIP_DETAILS: rec.bounded(_jsonable(details)),
             }
@@ -226,7 +227,7 @@ class Recorder:
 
     def _fail_now(self, node: str, error: str, inputs: ArtifactMap) -> None:
         props = self._base_props(node, inputs=inputs)
-        props.update({rec.END_TIME_MS: now_ms(), rec.ERROR: error})
+        props.update({rec.END_TIME_MS: self.s.clock.now_ms(), rec.ERROR: error})
         ex = self._new_execution(node, ExecutionState.FAILED, props)
         exec_id, _ = rec.put_execution(
             self.s.store, ex, rec.input_pairs(inputs), self.ctx.for_node(node)

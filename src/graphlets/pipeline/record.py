@@ -33,16 +33,23 @@ from graphlets.model import (
     ParentContext,
     PropertyValue,
 )
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.store import MetadataStore
 
+__all__ = ["END_TIME_MS", "START_TIME_MS"]  # re-exported: the runner's names, defined in model
+
 PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
-# execution custom properties
-START_TIME_MS, END_TIME_MS, CPU_SECONDS = "start_time_ms", "end_time_ms", "cpu_seconds"
+# execution custom properties (the times are shared with the readers: graphlets.model.names)
+CPU_SECONDS = "cpu_seconds"
 ERROR, SKIP_REASON, SKIP_DETAILS = "error", "skip_reason", "skip_details"
 CACHE_KEY, CODE_FINGERPRINT = "cache_key", "code_fingerprint"
 ENVIRONMENT_SHA256, ENVIRONMENT_URI = "environment_sha256", "environment_uri"
 CACHED_EXECUTION_ID, ATTEMPTS, INPUT_FINGERPRINTS = "cached_execution_id", "attempts", "inputs"
 PARAM, METRIC = "param.", "metric."
+# artifact custom property: the checks behind a verdict (JSON list of {check, verdict, ...})
+CHECKS = "checks"
+# run (pipeline_run context) custom properties, besides the times, ERROR and SPAN above
+DATA_FOLDER, PREVIOUS_ERROR, RESUMES = "data_folder", "previous_error", "resumes"
 # artifact custom properties
 CONTENT_SHA256, SIZE_BYTES, FINGERPRINT, SPAN = (
     "content_sha256",
@@ -184,9 +191,12 @@ def open_run(
     return RunContexts(pipeline_context, run, dict(nodes))
 
 
-def update_context(store: MetadataStore, ctx: Context, **props: PropertyValue) -> Context:
-    """Write more custom properties on a context; returns the updated record."""
-    merged = {**ctx.custom_properties, **props}
+def update_context(
+    store: MetadataStore, ctx: Context, drop: Sequence[str] = (), **props: PropertyValue
+) -> Context:
+    """Write more custom properties on a context (and remove those named in ``drop``); returns
+    the updated record."""
+    merged = {k: v for k, v in {**ctx.custom_properties, **props}.items() if k not in drop}
     new = dataclasses.replace(ctx, custom_properties=merged)
     store.put_contexts([new])
     return new

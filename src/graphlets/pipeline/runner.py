@@ -21,6 +21,7 @@ import pluggy
 from graphlets.errors import InvalidArgumentError
 from graphlets.model import Context, ExecutionState
 from graphlets.pipeline import record as rec
+from graphlets.pipeline.clock import Clock, WallClock
 from graphlets.pipeline.dag import Pipeline
 from graphlets.pipeline.environment import (
     environment,
@@ -92,7 +93,13 @@ def _no_progress(_kind: str, _doc: dict[str, Any]) -> None:
 
 class Runner:
     """Runs one pipeline against one store; use as a context manager to hold the lease across
-    several runs (continuous mode)."""
+    several runs (continuous mode).
+
+    ``clock`` sets the times the runner records (executions' and runs' ``start_time_ms`` /
+    ``end_time_ms``; plugins see them on the executions they are handed): the wall clock by
+    default, a :class:`~graphlets.pipeline.clock.SpanClock` to record each run at its span's
+    time. The lease, cache ages and timeouts always use the wall clock.
+    """
 
     def __init__(
         self,
@@ -105,8 +112,10 @@ class Runner:
         options: RunOptions | None = None,
         progress: Progress | None = None,
         param_overrides: Mapping[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock: Clock = clock or WallClock()
         self.param_overrides = dict(param_overrides or {})
         self.pipeline = pipeline.with_params(self.param_overrides) if param_overrides else pipeline
         self.blobs = (
@@ -171,6 +180,7 @@ class Runner:
             environment(),
             pctx,
             nodes,
+            clock=self.clock,
         )
         return self.session
 
@@ -189,6 +199,7 @@ class Runner:
             with self:
                 return self.run(span)
         s = self.session
+        self.clock.begin_run(span)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         name = f"{self.pipeline.name}-{span_label(span) if span is not None else 'run'}-{stamp}"
         name += f"-{uuid.uuid4().hex[:6]}"
@@ -215,8 +226,9 @@ class Runner:
                 f"run:{run.id} ({run.name}) is already COMPLETE: start a new run instead"
             )
         adopted, attempts = self._adopt(run)
-        run = rec.update_context(self.store, run, **{STATE: "RUNNING"})
+        run = rec.update_context(self.store, run, drop=(rec.ERROR,), **_resumed_props(run))
         span = _stored_span(run)
+        self.clock.begin_run(span)
         contexts = rec.RunContexts(s.pipeline_context, run, s.node_contexts)
         return self._execute(contexts, span, adopted, attempts)
 
@@ -227,7 +239,7 @@ class Runner:
         props: dict[str, Any] = {
             "pipeline": self.pipeline.name,
             STATE: "RUNNING",
-            rec.START_TIME_MS: _now_ms(),
+            rec.START_TIME_MS: self.clock.now_ms(),
             "executor": self.executor.name,
             "owner": s.lease.owner,
             "blobs": self.blobs.url,
@@ -241,6 +253,8 @@ class Runner:
         }
         if span is not None:
             props.update({rec.SPAN: span_key(span), "span_label": span_label(span)})
+        if self.pipeline.spans is not None:
+            props[rec.DATA_FOLDER] = str(self.pipeline.spans.folder())
         if src is not None:
             props["pipeline_file"] = str(src)
             commit = git_commit(src)
@@ -317,7 +331,7 @@ class Runner:
         if failed:
             first = failed[0]
             error = f"{first.node} failed: {first.error} (execution:{first.execution_id})"
-        props: dict[str, Any] = {STATE: state, rec.END_TIME_MS: _now_ms()}
+        props: dict[str, Any] = {STATE: state, rec.END_TIME_MS: self.clock.now_ms()}
         if error:
             props[rec.ERROR] = error
         run = rec.update_context(self.store, contexts.run, **props)
@@ -332,10 +346,17 @@ class Runner:
         getattr(self.hooks.hook, hook)(store=self.store, pipeline=self.pipeline, **kwargs)
 
 
-def _now_ms() -> int:
-    import time
-
-    return time.time_ns() // 1_000_000
+def _resumed_props(run: Context) -> dict[str, Any]:
+    """RUNNING again; the last attempt's error moves to ``previous_error`` (the run's ``error``
+    is only ever the error of its latest attempt)."""
+    p = run.custom_properties
+    done = p.get(rec.RESUMES)
+    resumes = (done if isinstance(done, int) else 0) + 1
+    props: dict[str, Any] = {STATE: "RUNNING", rec.RESUMES: resumes}
+    old = p.get(rec.ERROR)
+    if isinstance(old, str) and old:
+        props[rec.PREVIOUS_ERROR] = old
+    return props
 
 
 def _stored_span(run: Context) -> SpanValue | None:

@@ -79,6 +79,7 @@ def run_summary(store: MetadataStore, run: Context) -> dict[str, Any]:
     state = str(p.get(STATE, "UNKNOWN"))
     if state == "RUNNING" and not _lease_alive(store, str(p.get("pipeline", ""))):
         state = "STALE"
+    error, previous = _errors(p, state)
     return {
         "run": f"run:{run.id}",
         "name": run.name,
@@ -91,9 +92,22 @@ def run_summary(store: MetadataStore, run: Context) -> dict[str, Any]:
         if isinstance(start, int) and isinstance(end, int)
         else None,
         "executor": p.get("executor"),
-        "error": p.get(rec.ERROR),
+        "error": error,
+        "previous_error": previous,
+        "resumes": p.get(rec.RESUMES) if isinstance(p.get(rec.RESUMES), int) else 0,
+        "data_folder": p.get(rec.DATA_FOLDER),
         "counts": counts,
     }
+
+
+def _errors(props: Mapping[str, Any], state: str) -> tuple[str | None, str | None]:
+    """(this attempt's error, an earlier attempt's error). A COMPLETE run has no error of its
+    own: an error left on it (runs resumed before ``previous_error`` existed) is an earlier
+    attempt's."""
+    error, previous = props.get(rec.ERROR), props.get(rec.PREVIOUS_ERROR)
+    if state == "COMPLETE" and error:
+        error, previous = None, previous or error
+    return (str(error) if error else None), (str(previous) if previous else None)
 
 
 def show_run(store: MetadataStore, ref: str) -> dict[str, Any]:
@@ -107,6 +121,7 @@ def show_run(store: MetadataStore, ref: str) -> dict[str, Any]:
             outputs.setdefault(int(ev.execution_id or 0), []).append(
                 f"{ev.key}=artifact:{ev.artifact_id}"
             )
+    checks = _checks_by_execution(store, events)
     doc = run_summary(store, run)
     p = run.custom_properties
     doc.update(
@@ -114,10 +129,49 @@ def show_run(store: MetadataStore, ref: str) -> dict[str, Any]:
             "pipeline_file": p.get("pipeline_file"),
             "git_commit": p.get("git_commit"),
             "param_overrides": stored_overrides(run),
-            "executions": [_execution_row(e, outputs.get(int(e.id or 0), [])) for e in execs],
+            "executions": [
+                _execution_row(e, outputs.get(int(e.id or 0), []))
+                | {"checks": checks.get(int(e.id or 0))}
+                for e in execs
+            ],
         }
     )
     return doc
+
+
+def _checks_by_execution(store: MetadataStore, events: list[Any]) -> dict[int, list[Any]]:
+    """The ``checks`` an execution's outputs carry (an evaluator's verdicts), by execution."""
+    made = {int(ev.artifact_id or 0): int(ev.execution_id or 0) for ev in events
+            if ev.type.name == "OUTPUT"}  # fmt: skip
+    found: dict[int, list[Any]] = {}
+    for art in store.get_artifacts_by_id(sorted(made)):
+        raw = art.custom_properties.get(rec.CHECKS)
+        if isinstance(raw, str) and int(art.id or 0) in made:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, list):
+                found.setdefault(made[int(art.id or 0)], value)
+    return found
+
+
+def check_lines(checks: list[Any]) -> list[str]:
+    """An evaluator's checks as lines: the counts per verdict, then every check not passed."""
+    verdicts: dict[str, int] = {}
+    for c in checks:
+        verdicts[str(c.get("verdict"))] = verdicts.get(str(c.get("verdict")), 0) + int(
+            c.get("count", 1)
+        )
+    lines = [", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))]
+    for c in checks:
+        if c.get("verdict") != "passed":
+            value, floor = c.get("value"), c.get("threshold")
+            known = value is not None and floor is not None
+            detail = f" ({value}, needs >= {floor})" if known else ""
+            detail += f" ({c['reason']})" if c.get("reason") else ""
+            lines.append(f"{c.get('verdict')}: {c.get('check')}{detail}")
+    return lines
 
 
 def stored_overrides(run: Context) -> dict[str, Any]:

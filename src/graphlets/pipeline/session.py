@@ -10,6 +10,7 @@ import pluggy
 
 from graphlets import hookspecs
 from graphlets.model import Artifact, Context, ExecutionState
+from graphlets.pipeline.clock import Clock, WallClock
 from graphlets.pipeline.dag import Pipeline
 from graphlets.pipeline.executors import Executor
 from graphlets.pipeline.lease import DEFAULT_TTL_S, Lease
@@ -111,6 +112,7 @@ class Session:
     pipeline_context: Context
     node_contexts: dict[str, Context]
     fingerprints: dict[str, str] = field(default_factory=dict)
+    clock: Clock = field(default_factory=WallClock)
 
     def code_fingerprint(self, node: str) -> str:
         """The node's code fingerprint, computed once per session."""

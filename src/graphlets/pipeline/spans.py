@@ -112,6 +112,11 @@ class SpanFiles:
         """The same pattern resolved against ``base``."""
         return SpanFiles(self.pattern, base)
 
+    def folder(self) -> Path:
+        """The folder the span files are in (what a run records, so a resume finds them)."""
+        full = self._full()
+        return (full.parent if "{span}" in full.name else full).resolve()
+
     def in_folder(self, folder: Path) -> SpanFiles:
         """The same file names in another folder (what ``--follow DIR`` does)."""
         name = Path(self.pattern).name if "{span}" in self.pattern else "{span}"

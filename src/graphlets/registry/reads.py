@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from typing import Any
 
 from graphlets.errors import InvalidArgumentError, NotFoundError
+from graphlets.model import Execution
+from graphlets.model.names import START_TIME_MS
 from graphlets.registry import refs
 from graphlets.registry.records import (
     CHANGE_EXECUTION_TYPE,
     MODEL_CONTEXT,
     MODEL_CONTEXT_TYPE,
     STAGES,
+    TIME_MS,
     VERSION_ARTIFACT_TYPE,
     VERSION_TYPE,
     ModelVersion,
@@ -39,11 +43,19 @@ class RegistryReader:
     Args:
         store: the metadata store that holds the registry (the pipeline's own store).
         who: the actor recorded in the audit trail (default :func:`current_user`).
+        clock: the time (ms) changes record, e.g. a run's span time; None: MLMD's create time.
     """
 
-    def __init__(self, store: MetadataStore, *, who: str | None = None) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        who: str | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
         self.store = store
         self.who = who or current_user()
+        self.clock = clock
         self._types: tuple[int, int, int] | None = None
 
     def _type_ids(self, write: bool = False) -> tuple[int, int, int] | None:
@@ -136,8 +148,7 @@ class RegistryReader:
         if ctx is None:
             return []
         rows = [
-            {"execution": int(e.id or 0), "time_ms": e.create_time_since_epoch}
-            | dict(e.custom_properties)
+            {"execution": int(e.id or 0), TIME_MS: _recorded_ms(e)} | dict(e.custom_properties)
             for e in self.store.get_executions_by_context(int(ctx.id or 0))
             if e.type_id == types[1]
         ]
@@ -165,3 +176,9 @@ def check_stage(stage: str) -> None:
     """Refuse a stage name the registry does not know."""
     if stage not in STAGES:
         raise InvalidArgumentError(f"stage {stage!r} is unknown: use one of {', '.join(STAGES)}")
+
+
+def _recorded_ms(e: Execution) -> int:
+    """When a change happened: its recorded time (a writer with a clock), else MLMD's."""
+    at = e.custom_properties.get(START_TIME_MS)
+    return at if isinstance(at, int) else int(e.create_time_since_epoch or 0)

@@ -7,7 +7,8 @@
   ``model_uri``, ``content_sha256``);
 - a ``RegistryChange`` execution per change (register, transition, alias, rollback, gc), with
   ``action``, ``who``, ``why``, ``version``, ``from_stage``, ``to_stage`` and an event to the
-  version: the audit trail, written in the same transaction as the change.
+  version: the audit trail, written in the same transaction as the change; with
+  ``start_time_ms``/``end_time_ms`` when the writer has a clock (the runner's span time).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ CHANGE_TYPE = "RegistryChange"
 STAGES = ("staging", "shadow", "canary", "production", "archived")
 SINGLE_SLOT = ("shadow", "canary", "production")
 FALLBACK = "fallback"
+# a change's time in ``history``: its recorded start_time_ms (a writer with a clock, e.g. a run's
+# span time), else MLMD's create time
+TIME_MS = "time_ms"
 
 VERSION_ARTIFACT_TYPE = ArtifactType(
     VERSION_TYPE, {"version": PropertyType.INT, "model_name": PropertyType.STRING}

@@ -31,6 +31,7 @@ from graphlets.model import (
     Execution,
     ExecutionState,
 )
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.registry import refs
 from graphlets.registry.fallback import next_fallback
 from graphlets.registry.reads import RegistryReader, check_stage
@@ -298,6 +299,8 @@ class ModelRegistry(RegistryReader):
     ) -> tuple[int, list[int], list[int]]:
         props = {k: _prop(v) for k, v in change.items() if v is not None}
         props["who"] = self.who
+        if self.clock is not None:
+            props[START_TIME_MS] = props[END_TIME_MS] = self.clock()
         types = self._type_ids(write=True)
         assert types is not None
         ex = Execution(types[1], last_known_state=ExecutionState.COMPLETE, custom_properties=props)

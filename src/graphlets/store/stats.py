@@ -15,6 +15,7 @@ from sqlalchemy import Connection, distinct, exists, false, func, or_, select, u
 
 from graphlets.model import ArtifactBaseType, ArtifactState, EventType, ExecutionState, TypeKind
 from graphlets.model.enums import SYSTEM_ARTIFACT_TYPES, SYSTEM_EXECUTION_TYPES
+from graphlets.model.names import END_TIME_MS, START_TIME_MS
 from graphlets.store import migrate
 from graphlets.store import schema as s
 from graphlets.store.metadata_store import MetadataStore
@@ -110,8 +111,8 @@ class PipelineTypes:
     models: tuple[str, ...] = ("Model",)
     pushes: tuple[str, ...] = ("PushedModel",)
     push_property: str = "pushed"
-    start_property: str = "start_time_ms"
-    end_property: str = "end_time_ms"
+    start_property: str = START_TIME_MS
+    end_property: str = END_TIME_MS
 
 
 def type_ids(conn: Connection, kind: TypeKind, names: Sequence[str]) -> list[int]:

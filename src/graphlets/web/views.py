@@ -146,7 +146,8 @@ def _graphlets_of_runs(
     rows = frame.filter(pl.col("anchor_execution_id").is_in(list(run_of))).sort("start_ms")
     by_run = {r["id"]: r for r in runs}
     trained = {
-        int(e.id or 0): _times(e)["start_ms"] for e in ctx.store.get_executions_by_id(list(run_of))
+        int(e.id or 0): _times(e, ctx)["start_ms"]
+        for e in ctx.store.get_executions_by_id(list(run_of))
     }
     out = []
     for row in rows.to_dicts():
@@ -217,7 +218,7 @@ def run(ctx: WebContext, run_id: int) -> dict[str, Any]:
     return {
         "run": context_to_dict(found[0]),
         "pipeline": _pipeline_of(ctx, found[0], execs),
-        "executions": [node_summary(e) | _times(e) for e in execs],
+        "executions": [node_summary(e) | _times(e, ctx) for e in execs],
         "graph": graph_items(nodes, events),
         "truncated": more is not None,
     }
@@ -236,11 +237,14 @@ def _pipeline_of(
     return None
 
 
-def _times(e: Execution) -> dict[str, Any]:
+def _times(e: Execution, ctx: WebContext) -> dict[str, Any]:
+    """When ``e`` ran, as recorded (the graphlet definition's start/end properties), else MLMD's
+    create/update times."""
     props = {**e.custom_properties, **e.properties}
+    cfg = ctx.settings.graphlets
     return {
-        "start_ms": props.get("start_time_ms") or e.create_time_since_epoch,
-        "end_ms": props.get("end_time_ms") or e.last_update_time_since_epoch,
+        "start_ms": props.get(cfg.start_property) or e.create_time_since_epoch,
+        "end_ms": props.get(cfg.end_property) or e.last_update_time_since_epoch,
         "cpu_seconds": props.get("cpu_seconds"),
         "url": f"/executions/{e.id}",
     }
