@@ -91,8 +91,7 @@ class Soak:
             return None
         bad = any(w in out.stderr for w in BAD_WORDS)
         if out.returncode == 0 and not bad:
-            self.tally.add(kind, "ok")
-            return json.loads(out.stdout)
+            return self._ok(kind, out.stdout)
         if out.returncode == 1 and not bad and not reader:
             self.tally.add(kind, "refused")
             return None
@@ -108,11 +107,19 @@ class Soak:
             self.tally.add(kind, "failure", f"{method} {path}: {exc!r}")
             return None
         if r.status_code == 200:
-            self.tally.add(kind, "ok")
-            return r.json()
+            return self._ok(kind, r.text)
         outcome = "refused" if r.status_code < 500 and method == "POST" else "failure"
         self.tally.add(kind, outcome, f"{method} {path} -> {r.status_code}: {r.text}")
         return None
+
+    def _ok(self, kind: str, doc: str) -> Any | None:
+        try:
+            parsed = json.loads(doc)
+        except ValueError:
+            self.tally.add(kind, "failure", f"success without one JSON document: {doc!r}")
+            return None
+        self.tally.add(kind, "ok")
+        return parsed
 
     def running(self) -> bool:
         return time.monotonic() < self.deadline
@@ -240,6 +247,14 @@ WORKERS: list[tuple[Worker, int]] = [
 ]  # fmt: skip
 
 
+def _guarded(worker: Worker, soak: Soak, w: int) -> None:
+    """Run ``worker``; an exception in the harness itself is a failure, not a silent stop."""
+    try:
+        worker(soak, w)
+    except Exception as exc:  # recorded, and asserted on by the test
+        soak.tally.add(worker.__name__, "failure", repr(exc))
+
+
 def soak_store(url: str, folder: Path, seconds: float) -> Soak:
     """Prepare, serve, run every worker for ``seconds``, stop; the tally of what happened."""
     prepare(url)
@@ -247,7 +262,9 @@ def soak_store(url: str, folder: Path, seconds: float) -> Soak:
     server = start_server(soak)
     try:
         soak.deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=f, args=(soak, w), daemon=True) for f, w in WORKERS]
+        threads = [
+            threading.Thread(target=_guarded, args=(f, soak, w), daemon=True) for f, w in WORKERS
+        ]
         for t in threads:
             t.start()
         for t in threads:
