@@ -36,7 +36,6 @@ GOAL_SECONDS, GOAL_GB, GOAL_RATIO = 60.0, 8.0, 20.0
 
 def measure(path: Path) -> dict[str, Any]:
     """Load and segment ``path`` in this process; timings, counts and peak memory."""
-    import adbc_driver_sqlite.dbapi  # noqa: F401  (imports are start-up, not load: done first)
     import pyarrow.compute  # noqa: F401
 
     from graphlets.lineage import GraphletConfig, load_tables, segment_tables

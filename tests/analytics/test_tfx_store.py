@@ -8,16 +8,18 @@ import pytest
 
 from graphlets.analytics import build_report
 from graphlets.store import MetadataStore
+from tests.mlmd_proc import in_child
 
 pytestmark = pytest.mark.mlmd
 
 
 def test_report_on_a_tfx_store(tmp_path: Path) -> None:
     pytest.importorskip("ml_metadata")
-    from tests.lineage.tfx_mlmd import write_tfx_store
+    from tests.lineage.tfx_mlmd import write_tfx_store_plain
 
     path = tmp_path / "tfx.sqlite"
-    write_tfx_store(path)  # run 1 pushed; run 2 warm started, unblessed; run 3 Trainer failed
+    # run 1 pushed; run 2 warm started, unblessed; run 3 Trainer failed
+    in_child(write_tfx_store_plain, path)
     with MetadataStore(f"sqlite:///{path}") as store:
         r = build_report(store, tmp_path / "out")
     d = r.data

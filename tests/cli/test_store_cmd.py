@@ -16,6 +16,7 @@ import pytest
 from graphlets.model import ArtifactType
 from graphlets.store import MetadataStore
 from tests.cli.helpers import build_graph, raw_counts, run, run_json, shell
+from tests.mlmd_proc import in_child
 
 
 # init / upgrade ------------------------------------------------------------------------------
@@ -46,21 +47,27 @@ def test_upgrade_on_current_store_applies_nothing(sqlite_url: str) -> None:
     assert "up to date" in run("store", "upgrade", "--store", sqlite_url).stdout
 
 
-@pytest.mark.mlmd
-def test_upgrade_adds_our_migrations_to_an_ml_metadata_store(tmp_path: Path) -> None:
-    mlmd = pytest.importorskip("ml_metadata")
+def mlmd_open(path: Path) -> int:
+    """ml-metadata opens (or creates) the store; its artifact types (in a child: see mlmd_proc)."""
+    from ml_metadata import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
     cfg = metadata_store_pb2.ConnectionConfig()
-    cfg.sqlite.filename_uri = str(tmp_path / "mlmd.sqlite")
+    cfg.sqlite.filename_uri = str(path)
     cfg.sqlite.connection_mode = 3
-    mlmd.metadata_store.MetadataStore(cfg)
+    return len(metadata_store.MetadataStore(cfg).get_artifact_types())
+
+
+@pytest.mark.mlmd
+def test_upgrade_adds_our_migrations_to_an_ml_metadata_store(tmp_path: Path) -> None:
+    pytest.importorskip("ml_metadata")
+    assert in_child(mlmd_open, tmp_path / "mlmd.sqlite") == 0
     url = f"sqlite:///{tmp_path / 'mlmd.sqlite'}"
     before = run_json("store", "stats", "--store", url)
     assert before["migrations_pending"] is True and before["graphlets_revision"] is None
     assert run_json("store", "upgrade", "--store", url)["applied"] == ["0001"]
     assert run_json("store", "stats", "--store", url)["migrations_pending"] is False
-    mlmd.metadata_store.MetadataStore(cfg)  # ml-metadata still opens it
+    assert in_child(mlmd_open, tmp_path / "mlmd.sqlite") == 0  # ml-metadata still opens it
 
 
 # stats ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from graphlets.interop.openlineage_receive import receive_event
 from graphlets.model import ArtifactState, EventType, ExecutionState
 from graphlets.store import MetadataStore
 from tests.interop.events import dataset, event
+from tests.mlmd_proc import in_child
 
 
 def _id(typed: str) -> int:
@@ -150,28 +151,50 @@ def test_malformed_events_raise_and_change_nothing(tmp_path: Path, doc: Any, wor
         assert counts(st) == before
 
 
-@pytest.mark.mlmd
-def test_events_land_in_a_store_written_by_ml_metadata(tmp_path: Path) -> None:
-    mlmd = pytest.importorskip("ml_metadata")
+def _mlmd_config(path: Path) -> Any:
     from ml_metadata.proto import metadata_store_pb2
 
-    path = tmp_path / "mlmd.sqlite"
     cfg = metadata_store_pb2.ConnectionConfig()
     cfg.sqlite.filename_uri = str(path)
     cfg.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    theirs = mlmd.metadata_store.MetadataStore(cfg)
+    return cfg
+
+
+def mlmd_create(path: Path) -> None:
+    """ml-metadata creates the store and a context type (in a child process: see mlmd_proc)."""
+    from ml_metadata import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    theirs = metadata_store.MetadataStore(_mlmd_config(path))
     ctype = metadata_store_pb2.ContextType(name="pipeline")
     ctype.properties["owner"] = metadata_store_pb2.STRING
     theirs.put_context_type(ctype)
-    del theirs
+
+
+def mlmd_read(path: Path, eid: int, aid: int) -> tuple[Any, Any, set[str], int]:
+    """What ml-metadata reads back: the execution, the artifact, context names, a property type."""
+    from ml_metadata import metadata_store
+
+    theirs = metadata_store.MetadataStore(_mlmd_config(path))
+    [ex] = theirs.get_executions_by_id([eid])
+    [art] = theirs.get_artifacts_by_id([aid])
+    names = {c.name for c in theirs.get_contexts_by_execution(ex.id)}
+    return ex, art, names, theirs.get_context_type("pipeline").properties["owner"]
+
+
+@pytest.mark.mlmd
+def test_events_land_in_a_store_written_by_ml_metadata(tmp_path: Path) -> None:
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.proto import metadata_store_pb2
+
+    path = tmp_path / "mlmd.sqlite"
+    in_child(mlmd_create, path)
     run = str(uuid.uuid4())
     with MetadataStore(f"sqlite:///{path}") as st:
         got = receive_event(st, event("COMPLETE", run_id=run, outputs=[dataset("t.out")]))
-    theirs = mlmd.metadata_store.MetadataStore(cfg)
-    [ex] = theirs.get_executions_by_id([_id(got.execution)])
+    ex, art, names, owner = in_child(mlmd_read, path, _id(got.execution), _id(got.artifacts[0]))
     assert ex.name == run and ex.last_known_state == metadata_store_pb2.Execution.COMPLETE
-    [art] = theirs.get_artifacts_by_id([_id(got.artifacts[0])])
     assert art.uri == "postgres://db:5432/t.out"
     assert art.state == metadata_store_pb2.Artifact.LIVE
-    assert {c.name for c in theirs.get_contexts_by_execution(ex.id)} >= {run}
-    assert theirs.get_context_type("pipeline").properties["owner"] == metadata_store_pb2.STRING
+    assert names >= {run}
+    assert owner == metadata_store_pb2.STRING

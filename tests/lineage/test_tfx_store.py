@@ -9,16 +9,17 @@ import pytest
 from graphlets.lineage import segment_store
 from graphlets.store import MetadataStore
 from tests.lineage.test_scenarios import table
+from tests.mlmd_proc import in_child
 
 pytestmark = pytest.mark.mlmd
 
 
 def test_tfx_store_written_by_ml_metadata(tmp_path: Path) -> None:
     pytest.importorskip("ml_metadata")
-    from tests.lineage.tfx_mlmd import write_tfx_store
+    from tests.lineage.tfx_mlmd import write_tfx_store_plain
 
     path = tmp_path / "tfx.sqlite"
-    tfx = write_tfx_store(path)
+    tfx = in_child(write_tfx_store_plain, path)
     ids = tfx.ids
     runs = {
         r: {ids[f"{c}@{r}"] for c in ("Transform", "Trainer", "Evaluator", "Pusher")}
@@ -46,11 +47,8 @@ def test_tfx_store_written_by_ml_metadata(tmp_path: Path) -> None:
     )
     assert s["failed_outside_graphlets"]["executions"] == 1 and s["abandoned_models"] == 1
     # No cost property in a TFX store: cost is MLMD's update - create time, in seconds.
-    assert s["cost_source"] == {"wall_time:mlmd_times": len(tfx.store.get_executions())}
-    wall = {
-        e.id: (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
-        for e in tfx.store.get_executions()
-    }
+    assert s["cost_source"] == {"wall_time:mlmd_times": len(tfx.executions)}
+    wall = {eid: (updated - created) / 1000 for eid, created, updated in tfx.executions}
     shared = ingest1
     expect = sum(wall[e] * (0.5 if e in shared else 1.0) for e in g2["execs"])
     assert g2["cost"] == pytest.approx(expect) and g2["cost"] > 0

@@ -179,3 +179,22 @@ def _train_eval_push(
         "Pusher", run, {"model": [model], "model_blessing": [bl]},
         {"pushed_model": ("PushedModel", {"pushed": blessed})},
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_tfx_store` wrote, as plain values a child process can hand back."""
+
+    ids: dict[str, int]
+    executions: list[tuple[int, int, int]]  # id, create time, last update time (ms)
+
+
+def write_tfx_store_plain(path: Path) -> Written:
+    """:func:`write_tfx_store`, returning plain values: call it through ``tests.mlmd_proc.in_child``
+    so that the test process never opens the file through ml-metadata's own SQLite."""
+    t = write_tfx_store(path)
+    execs = [
+        (int(e.id), int(e.create_time_since_epoch), int(e.last_update_time_since_epoch))
+        for e in t.store.get_executions()
+    ]
+    return Written(dict(t.ids), execs)

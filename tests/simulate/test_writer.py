@@ -15,6 +15,7 @@ from graphlets.lineage import segment_store
 from graphlets.simulate import SimulationResult, load_profile, simulate
 from graphlets.simulate import writer as writer_mod
 from graphlets.store import MetadataStore
+from tests.mlmd_proc import in_child
 
 TABLES = ("Type", "TypeProperty", "Artifact", "ArtifactProperty", "Execution",
           "ExecutionProperty", "Event", "EventPath", "Context", "ParentContext", "Association",
@@ -135,13 +136,20 @@ def test_ml_metadata_reads_the_simulated_store(
     small_fleet: tuple[Path, SimulationResult],
 ) -> None:
     pytest.importorskip("ml_metadata")
+    path, result = small_fleet
+    executions, keys, pipelines = in_child(mlmd_view, path)
+    assert executions == result.tables["execution"]
+    assert keys >= {"model"}
+    assert pipelines == result.pipelines
+
+
+def mlmd_view(path: Path) -> tuple[int, set[str], int]:
+    """ml-metadata's view of a store (in a child process: see mlmd_proc): executions, the event
+    keys of a model, pipeline contexts."""
     from tests.lineage.tfx_mlmd import open_mlmd
 
-    path, result = small_fleet
     mlmd = open_mlmd(path)
-    assert len(mlmd.get_executions()) == result.tables["execution"]
     models = mlmd.get_artifacts_by_type("Model")
     trainer = mlmd.get_events_by_artifact_ids([models[1].id])
-    assert {e.path.steps[0].key for e in trainer} >= {"model"}
-    pipelines = mlmd.get_contexts_by_type("pipeline")
-    assert len(pipelines) == result.pipelines
+    keys = {e.path.steps[0].key for e in trainer}
+    return len(mlmd.get_executions()), keys, len(mlmd.get_contexts_by_type("pipeline"))

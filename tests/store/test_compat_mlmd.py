@@ -6,8 +6,9 @@ written through the same sequence of API calls by ml-metadata or by graphlets, a
 other, field by field: ids, names, uris, states, properties, custom properties, times, events with
 their paths, contexts, parent contexts and base types. Both writers must produce the same store.
 
-ml-metadata runs in this process: it links its own SQLite and libpq, which coexist with
-SQLAlchemy's drivers here.
+ml-metadata links its own SQLite: on a SQLite file its side runs in a child process
+(``tests.mlmd_proc``), never next to graphlets' connections to the same file. On PostgreSQL it
+runs in this process (libpq and psycopg share no locks).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from google.protobuf import json_format
@@ -40,6 +41,7 @@ from graphlets.model import (
     PropertyType,
 )
 from graphlets.store import MetadataStore
+from tests.mlmd_proc import in_child
 from tests.store.backends import require_mlmd
 
 try:
@@ -52,6 +54,7 @@ pytestmark = pytest.mark.mlmd
 
 EPOCH_MS = 1_795_628_277_804  # does not fit in 32 bits
 Path_ = tuple[str | int, ...]
+R = TypeVar("R")
 Props = dict[str, Any]
 
 
@@ -704,30 +707,22 @@ def _without_times(snap: dict[str, Any]) -> dict[str, Any]:
 # Stores ------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Target:
-    """One database, addressed both ways."""
+    """One database, addressed both ways (picklable: ml-metadata's side runs in a child)."""
 
     url: str
-    config: Callable[[bool], Any]  # create -> ml-metadata ConnectionConfig
+    path: Path | None = None  # the SQLite file; None on PostgreSQL
 
-
-def _sqlite_target(path: Path) -> Target:
-    def config(create: bool) -> Any:
+    def config(self, create: bool) -> Any:
+        """ml-metadata's ConnectionConfig for this database (``create``: make it if missing)."""
         c = pb.ConnectionConfig()
-        c.sqlite.filename_uri = str(path)
-        mode = pb.SqliteMetadataSourceConfig
-        c.sqlite.connection_mode = mode.READWRITE_OPENCREATE if create else mode.READWRITE
-        return c
-
-    return Target(f"sqlite:///{path}", config)
-
-
-def _pg_target(url: str) -> Target:
-    u = make_url(url)
-
-    def config(create: bool) -> Any:
-        c = pb.ConnectionConfig()
+        if self.path is not None:
+            c.sqlite.filename_uri = str(self.path)
+            mode = pb.SqliteMetadataSourceConfig
+            c.sqlite.connection_mode = mode.READWRITE_OPENCREATE if create else mode.READWRITE
+            return c
+        u = make_url(self.url)
         c.postgresql.host = u.host or "127.0.0.1"
         c.postgresql.port = str(u.port or 5432)
         c.postgresql.user = u.username or "postgres"
@@ -737,7 +732,21 @@ def _pg_target(url: str) -> Target:
         c.postgresql.skip_db_creation = not create
         return c
 
-    return Target(url, config)
+
+def _sqlite_target(path: Path) -> Target:
+    return Target(f"sqlite:///{path}", path)
+
+
+def _pg_target(url: str) -> Target:
+    return Target(url)
+
+
+def on_mlmd_side(fn: Callable[..., R], target: Target, *args: Any) -> R:
+    """``fn(target, *args)`` where ml-metadata may open the database: in a child process for a
+    SQLite file (ml-metadata's own SQLite must not share a process with ours: see mlmd_proc)."""
+    if target.path is not None:
+        return in_child(fn, target, *args)
+    return fn(target, *args)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -783,12 +792,36 @@ def _mlmd_can_hold_int64(target: Target) -> bool:
     return target.url.startswith("sqlite")
 
 
-def _write_with_mlmd(target: Target) -> tuple[Expected, int, int]:
+def mlmd_write(target: Target) -> tuple[Expected, int, int]:
+    """ml-metadata writes the graph (call through :func:`on_mlmd_side`)."""
     t0 = _now_ms()
     store = mlmd.MetadataStore(target.config(True))
     x = build_graph(MlmdWriter(store), big_ints=_mlmd_can_hold_int64(target))
     del store
     return x, t0, _now_ms()
+
+
+def mlmd_snapshot(target: Target) -> dict[str, Any]:
+    """What ml-metadata reads (call through :func:`on_mlmd_side`)."""
+    return snapshot_mlmd(mlmd.MetadataStore(target.config(False)))
+
+
+def mlmd_put_model(target: Target, size: int) -> int:
+    """ml-metadata adds a Model artifact; its id (call through :func:`on_mlmd_side`)."""
+    theirs = mlmd.MetadataStore(target.config(False))
+    tid = theirs.get_artifact_type("Model").id
+    model = pb.Artifact(type_id=tid, name="model-from-mlmd", uri="/m", state=pb.Artifact.LIVE)
+    model.custom_properties["size"].int_value = size
+    [aid] = theirs.put_artifacts([model])
+    return int(aid)
+
+
+def mlmd_execution(target: Target, eid: int) -> tuple[Any, Any]:
+    """One execution and its only event, as ml-metadata reads them."""
+    reader = mlmd.MetadataStore(target.config(False))
+    [ex] = reader.get_executions_by_id([eid])
+    [ev] = reader.get_events_by_execution_ids([eid])
+    return ex, ev
 
 
 def _write_with_graphlets(target: Target, big_ints: bool = True) -> tuple[Expected, int, int]:
@@ -802,28 +835,24 @@ def _write_with_graphlets(target: Target, big_ints: bool = True) -> tuple[Expect
 
 
 def test_mlmd_writes_graphlets_reads(target: Target) -> None:
-    x, t0, t1 = _write_with_mlmd(target)
+    x, t0, t1 = on_mlmd_side(mlmd_write, target)
     with MetadataStore(target.url) as store:
         ours = snapshot_graphlets(store)
     check_against_expected(ours, x, t0, t1)
-    reference = mlmd.MetadataStore(target.config(False))
-    theirs = snapshot_mlmd(reference)
-    del reference
+    theirs = on_mlmd_side(mlmd_snapshot, target)
     assert ours == theirs  # times and event timestamps included
 
 
 def test_graphlets_writes_mlmd_reads(target: Target) -> None:
     x, t0, t1 = _write_with_graphlets(target)
-    reader = mlmd.MetadataStore(target.config(False))
-    theirs = snapshot_mlmd(reader)
-    del reader
+    theirs = on_mlmd_side(mlmd_snapshot, target)
     check_against_expected(theirs, x, t0, t1)
     with MetadataStore(target.url) as store:
         assert snapshot_graphlets(store) == theirs
 
 
 def test_both_writers_make_the_same_store(target: Target, second_target: Target) -> None:
-    x_mlmd, _, _ = _write_with_mlmd(target)
+    x_mlmd, _, _ = on_mlmd_side(mlmd_write, target)
     x_ours, _, _ = _write_with_graphlets(second_target, big_ints=_mlmd_can_hold_int64(target))
     assert x_ours == x_mlmd  # the same ids came back from every call
     with MetadataStore(target.url) as a, MetadataStore(second_target.url) as b:
@@ -833,12 +862,8 @@ def test_both_writers_make_the_same_store(target: Target, second_target: Target)
 def test_each_side_keeps_writing_the_others_store(target: Target) -> None:
     """TFX keeps running on a graphlets store, and graphlets appends to a TFX store."""
     _write_with_graphlets(target)
-    theirs = mlmd.MetadataStore(target.config(False))
-    tid = theirs.get_artifact_type("Model").id
-    model = pb.Artifact(type_id=tid, name="model-from-mlmd", uri="/m", state=pb.Artifact.LIVE)
-    model.custom_properties["size"].int_value = 2**40 if target.url.startswith("postgresql") else 7
-    [mlmd_aid] = theirs.put_artifacts([model])
-    del theirs
+    size = 2**40 if target.url.startswith("postgresql") else 7
+    mlmd_aid = on_mlmd_side(mlmd_put_model, target, size)
     with MetadataStore(target.url) as ours:
         [got] = ours.get_artifacts_by_id([mlmd_aid])
         assert (got.name, got.uri, got.state, got.type) == (
@@ -847,7 +872,7 @@ def test_each_side_keeps_writing_the_others_store(target: Target) -> None:
             ArtifactState.LIVE,
             "Model",
         )
-        assert got.custom_properties["size"] == model.custom_properties["size"].int_value
+        assert got.custom_properties["size"] == size
         et = ours.get_execution_type("Pusher").id
         assert et is not None
         eid, [aid], _ = ours.put_execution(
@@ -860,10 +885,7 @@ def test_each_side_keeps_writing_the_others_store(target: Target) -> None:
             [(got, Event(type=EventType.INPUT, path=(EventStep(key="model"), EventStep(index=0))))],
         )
         assert aid == mlmd_aid
-    reader = mlmd.MetadataStore(target.config(False))
-    [ex] = reader.get_executions_by_id([eid])
-    [ev] = reader.get_events_by_execution_ids([eid])
-    del reader
+    ex, ev = on_mlmd_side(mlmd_execution, target, eid)
     assert ex.name == "push-from-graphlets" and ex.last_known_state == pb.Execution.COMPLETE
     assert ex.custom_properties["flag"].bool_value is True
     assert json_format.MessageToDict(ex.custom_properties["cfg"].struct_value) == {"k": "v"}
@@ -874,13 +896,11 @@ def test_each_side_keeps_writing_the_others_store(target: Target) -> None:
 
 def test_mlmd_store_gains_graphlets_indexes_and_stays_readable(target: Target) -> None:
     """``store init``/``upgrade`` on an ml-metadata store adds only what ml-metadata ignores."""
-    _write_with_mlmd(target)
+    on_mlmd_side(mlmd_write, target)
     with MetadataStore(target.url) as ours:
         assert ours.migrations_pending
         before = snapshot_graphlets(ours)
     with MetadataStore(target.url, create=True) as ours:
         assert not ours.migrations_pending
         assert snapshot_graphlets(ours) == before
-    reader = mlmd.MetadataStore(target.config(False))
-    assert snapshot_mlmd(reader) == before
-    del reader
+    assert on_mlmd_side(mlmd_snapshot, target) == before

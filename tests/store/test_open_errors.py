@@ -23,6 +23,7 @@ from graphlets.errors import (
 from graphlets.model import Artifact, ArtifactType, Event, EventType, Execution, ExecutionType
 from graphlets.store import ListOptions, MetadataStore
 from tests.conftest import PG_URL, _admin_url, require_pg
+from tests.mlmd_proc import in_child
 from tests.store.backends import require_mlmd
 
 
@@ -170,13 +171,11 @@ def test_reading_a_delete_journal_store_changes_nothing(tmp_path: Path) -> None:
     assert _digest(path) == before
 
 
-@pytest.mark.mlmd
-def test_reading_an_ml_metadata_store_changes_nothing(tmp_path: Path) -> None:
-    require_mlmd()
+def mlmd_write(path: Path) -> None:
+    """ml-metadata creates a store with one artifact (in a child process: see mlmd_proc)."""
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
-    path = tmp_path / "mlmd.sqlite"
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = str(path)
     config.sqlite.connection_mode = (
@@ -185,7 +184,13 @@ def test_reading_an_ml_metadata_store_changes_nothing(tmp_path: Path) -> None:
     mlmd = metadata_store.MetadataStore(config)
     tid = mlmd.put_artifact_type(metadata_store_pb2.ArtifactType(name="Examples"))
     mlmd.put_artifacts([metadata_store_pb2.Artifact(type_id=tid, uri="/data")])
-    del mlmd
+
+
+@pytest.mark.mlmd
+def test_reading_an_ml_metadata_store_changes_nothing(tmp_path: Path) -> None:
+    require_mlmd()
+    path = tmp_path / "mlmd.sqlite"
+    in_child(mlmd_write, path)
     assert _journal_mode(path) == "delete"
     before = _digest(path)
     names = {p.name for p in tmp_path.iterdir()}

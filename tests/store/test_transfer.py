@@ -15,6 +15,7 @@ from graphlets.model import Artifact, ArtifactType
 from graphlets.store import MetadataStore
 from graphlets.store import schema as s
 from graphlets.store.transfer import MLMD_NAMES, copy_store
+from tests.mlmd_proc import in_child
 
 EPOCH_MS = 1_795_628_277_804
 
@@ -31,7 +32,8 @@ def _mlmd(path: Path) -> Any:
 
 
 def build_mlmd_store(path: Path, runs: int = 3) -> None:
-    """A small TFX-shaped store written by ml-metadata, touching every MLMD table."""
+    """A small TFX-shaped store written by ml-metadata, touching every MLMD table (call it through
+    ``tests.mlmd_proc.in_child``: never in a process that opens the file through graphlets)."""
     st = _mlmd(path)
     from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -94,7 +96,7 @@ def _rows(url: str, table: str) -> list[tuple[Any, ...]]:
 @pytest.mark.postgres
 def test_mlmd_sqlite_to_postgres_to_sqlite_round_trip(tmp_path: Path, pg_url: str) -> None:
     src, final = tmp_path / "mlmd.sqlite", tmp_path / "final.sqlite"
-    build_mlmd_store(src)
+    in_child(build_mlmd_store, src)
     seen: list[tuple[str, int, int]] = []
     counts = copy_store(f"sqlite:///{src}", pg_url, progress=lambda *a: seen.append(a))
     back = copy_store(pg_url, f"sqlite:///{final}")
@@ -107,10 +109,16 @@ def test_mlmd_sqlite_to_postgres_to_sqlite_round_trip(tmp_path: Path, pg_url: st
         want = _rows(f"sqlite:///{src}", table.name)
         assert want == _rows(pg_url, table.name), table.name
         assert want == _rows(f"sqlite:///{final}", table.name), table.name
-    _mlmd_reads_and_writes(src, final)
+    new = in_child(mlmd_reads_and_writes, src, final)
+    db = sqlite3.connect(final)
+    seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'Artifact'").fetchone()
+    db.close()
+    assert seq == (new,)
 
 
-def _mlmd_reads_and_writes(src: Path, final: Path) -> None:
+def mlmd_reads_and_writes(src: Path, final: Path) -> int:
+    """ml-metadata reads the copy as it reads the original, then adds an artifact to the copy;
+    its id (in a child process: see mlmd_proc)."""
     from ml_metadata.proto import metadata_store_pb2 as pb
 
     a, b = _mlmd(src), _mlmd(final)
@@ -123,10 +131,7 @@ def _mlmd_reads_and_writes(src: Path, final: Path) -> None:
     assert b.get_artifact_type("Examples").base_type == pb.ArtifactType.DATASET
     [new] = b.put_artifacts([pb.Artifact(type_id=b.get_artifact_type("Model").id, uri="/new")])
     assert new == max(x.id for x in a.get_artifacts()) + 1
-    db = sqlite3.connect(final)
-    seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'Artifact'").fetchone()
-    db.close()
-    assert seq == (new,)
+    return int(new)
 
 
 @pytest.mark.postgres

@@ -18,11 +18,11 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from graphlets.lineage import GraphletConfig, GraphletResult, load_tables, segment_tables
-from graphlets.lineage.fetch import fetch_table
 from graphlets.lineage.load import LineageTables
 from graphlets.model.enums import TypeKind
 from graphlets.store import MetadataStore
 from graphlets.store import schema as s
+from graphlets.store.columnar import read_table
 from graphlets.store.event_times import first_event_statement
 
 # (stage, rows so far or 0): what the report is doing, for progress displays.
@@ -138,7 +138,7 @@ def _first_events(
         if int((value.is_not_null() & value.is_finite()).sum()) == ex.height:
             return None
     schema = pa.schema([("id", pa.int64()), ("first_event_ms", pa.int64())])
-    frame = pl.from_arrow(fetch_table(store, first_event_statement(), schema))
+    frame = pl.from_arrow(read_table(store, first_event_statement(), schema))
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -167,7 +167,7 @@ def _anchor_nodes(
         .where(c.c.type_id == int(node_type["id"][0]), e.c.type_id.in_(anchor_types))
     )
     schema = pa.schema([("execution_id", pa.int64()), ("node", pa.int64())])
-    frame = pl.from_arrow(fetch_table(store, stmt, schema))
+    frame = pl.from_arrow(read_table(store, stmt, schema))
     assert isinstance(frame, pl.DataFrame)
     links = frame.unique("execution_id", keep="first")
     return (

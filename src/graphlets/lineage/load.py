@@ -35,10 +35,10 @@ from sqlalchemy import (
 from graphlets.errors import NotFoundError
 from graphlets.lineage.arrays import positions, run_starts
 from graphlets.lineage.config import GraphletConfig
-from graphlets.lineage.fetch import fetch_table
 from graphlets.model.enums import TypeKind
 from graphlets.store import MetadataStore
 from graphlets.store import schema as s
+from graphlets.store.columnar import read_snapshot, read_table
 
 # stage label, rows just loaded
 ProgressFn = Callable[[str, int], None]
@@ -96,23 +96,24 @@ def load_tables(
     where: LoadFilter | None = None,
     *,
     progress: ProgressFn = _quiet,
-    use_adbc: bool = True,
 ) -> LineageTables:
     """Load ``store`` (or the part ``where`` selects) into :class:`LineageTables`."""
     cfg = config or GraphletConfig()
     flt = where or LoadFilter()
     t0 = time.perf_counter()
-    q = _Queries(store, cfg, flt, progress, use_adbc)
-    types = q.types()
-    pipelines = q.pipelines(types)
-    if flt.pipeline is not None and pipelines.height == 0:
-        raise NotFoundError(
-            f"pipeline {flt.pipeline!r} is not in {store.url.redacted()}: pass the name of a "
-            f"{cfg.pipeline_context_type!r} context (`graphlets store ls contexts` lists them)"
-        )
-    executions = q.executions(types, pipelines)
-    artifacts = q.artifacts()
-    events = q.events()
+    q = _Queries(store, cfg, flt, progress)
+    with read_snapshot(store):  # one state of the store, even while others write
+        types = q.types()
+        pipelines = q.pipelines(types)
+        if flt.pipeline is not None and pipelines.height == 0:
+            raise NotFoundError(
+                f"pipeline {flt.pipeline!r} is not in {store.url.redacted()}: pass the name of "
+                f"a {cfg.pipeline_context_type!r} context (`graphlets store ls contexts` lists "
+                "them)"
+            )
+        executions = q.executions(types, pipelines)
+        artifacts = q.artifacts()
+        events = q.events()
     return LineageTables(
         types, pipelines, executions, artifacts, events, flt, time.perf_counter() - t0
     )
@@ -127,19 +128,17 @@ class _Queries:
         cfg: GraphletConfig,
         flt: LoadFilter,
         progress: ProgressFn,
-        use_adbc: bool,
     ) -> None:
         self.store, self.cfg, self.flt = store, cfg, flt
-        self.progress, self.use_adbc = progress, use_adbc
+        self.progress = progress
         self.pipeline_type_id = -1
 
     def fetch(self, stage: str, stmt: Select[Any], schema: pa.Schema) -> pl.DataFrame:
-        table = fetch_table(
+        table = read_table(
             self.store,
             stmt,
             schema,
             advance=lambda n: self.progress(stage, n),
-            use_adbc=self.use_adbc,
         )
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
@@ -324,12 +323,11 @@ class _Queries:
         )
         events = _sorted_by_id(self.fetch("events", stmt, schema))
         kschema = pa.schema([("id", pa.int64()), ("key", pa.string())])
-        found = fetch_table(
+        found = read_table(
             self.store,
             keys,
             kschema,
             advance=lambda n: self.progress("event keys", n),
-            use_adbc=self.use_adbc,
         )
         return events.drop("id").with_columns(_first_keys(events["id"].to_numpy(), found))
 

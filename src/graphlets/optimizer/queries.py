@@ -16,10 +16,10 @@ import polars as pl
 import pyarrow as pa
 from sqlalchemy import Float, Select, String, and_, cast, func, or_, select
 
-from graphlets.lineage.fetch import fetch_table
 from graphlets.model.enums import TypeKind
 from graphlets.store import MetadataStore
 from graphlets.store import schema as s
+from graphlets.store.columnar import read_table
 
 _EXEC_CTX = pa.schema([("execution_id", pa.int64()), ("context_id", pa.int64()),
                        ("name", pa.string())])  # fmt: skip
@@ -29,7 +29,7 @@ _PAIRS = pa.schema([("a", pa.int64()), ("b", pa.int64())])
 
 
 def _frame(store: MetadataStore, stmt: Select[Any], schema: pa.Schema) -> pl.DataFrame:
-    frame = pl.from_arrow(fetch_table(store, stmt, schema))
+    frame = pl.from_arrow(read_table(store, stmt, schema))
     assert isinstance(frame, pl.DataFrame)
     return frame
 
