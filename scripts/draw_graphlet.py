@@ -139,10 +139,14 @@ def draw(g: dict[str, Any], out: Path) -> None:
     handles = [
         plt.Line2D([], [], marker="o", ls="", color=c, label=r) for r, c in ROLE_COLOURS.items()
     ]
-    handles += [plt.Line2D([], [], marker="s", ls="", markerfacecolor="#bbb", markeredgecolor="#555",
-                           label="artifact"),
-                plt.Line2D([], [], marker="s", ls="--", color="#e377c2", markerfacecolor="white",
-                           label="carry-over input (not walked): previous schema, warm start")]  # fmt: skip
+    artifact = {"marker": "s", "markerfacecolor": "#bbb", "markeredgecolor": "#555"}
+    carry = {"marker": "s", "ls": "--", "color": "#e377c2", "markerfacecolor": "white"}
+    handles += [
+        plt.Line2D([], [], ls="", label="artifact", **artifact),
+        plt.Line2D(
+            [], [], label="carry-over input (not walked): previous schema, warm start", **carry
+        ),
+    ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
     n_e = len(g["e_role"])
     ax.set_title(f"graphlet:{g['gid']}: {n_e} executions, {len(g['a_type'])} artifacts")
