@@ -105,6 +105,7 @@ class Builder:
         run: str = "r1",
         reuse: Mapping[str, int] | None = None,
         pending: Mapping[str, str] | None = None,
+        internal: Mapping[str, int] | None = None,
         custom: Mapping[str, Any] | None = None,
         pipeline: str | None = None,
         node: str | None = None,
@@ -119,6 +120,8 @@ class Builder:
             run: pipeline_run context name.
             reuse: key -> existing artifact re-emitted with an OUTPUT event (a cache hit).
             pending: key -> type of an ABANDONED artifact behind a PENDING_OUTPUT event.
+            internal: key -> existing artifact re-emitted with an INTERNAL_OUTPUT event (what a
+                TFX 1.16 resolver node records for what it resolved).
             custom: more custom properties of the execution.
             node: node id for the ``node`` context (default: the type name), when the builder
                 records node contexts.
@@ -138,6 +141,9 @@ class Builder:
         for key, aid in (reuse or {}).items():
             made[key] = aid
             events.append(_event(aid, eid, EventType.OUTPUT, key, 0))
+        for key, aid in (internal or {}).items():
+            made[key] = aid
+            events.append(_event(aid, eid, EventType.INTERNAL_OUTPUT, key, 0))
         for key, tname in (pending or {}).items():
             made[key] = self._artifact(tname, ArtifactState.ABANDONED)
             events.append(_event(made[key], eid, EventType.PENDING_OUTPUT, key, 0))

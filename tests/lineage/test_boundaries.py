@@ -132,9 +132,19 @@ def test_carry_over_is_decided_by_node_not_by_key(store: MetadataStore) -> None:
     assert t[days[RUNS]["trainer"]]["input_spans"] == expected_spans(days[RUNS]["window"])
 
 
-def tfx_runs(b: Builder, n: int = 6, unblessed: int = 3) -> dict[str, Any]:
-    """TFX's shapes: latest-model and latest-blessed-model resolvers re-emit existing models (no
-    inputs, COMPLETE), the Pusher writes a PushedModel (``pushed`` = 0 when not blessed)."""
+def resolve(b: Builder, model: int, run: str, node: str, reads: bool) -> int:
+    """A resolver node re-emitting ``model``: with no inputs and an OUTPUT event, or as TFX 1.16's
+    resolver handler records it, reading the model and re-emitting it as INTERNAL_OUTPUT."""
+    if reads:
+        rid, _ = b.run("Resolver", {"model": model}, internal={"model": model}, run=run, node=node)
+    else:
+        rid, _ = b.run("Resolver", reuse={"model": model}, run=run, node=node)
+    return rid
+
+
+def tfx_runs(b: Builder, n: int = 6, unblessed: int = 3, reads: bool = False) -> dict[str, Any]:
+    """TFX's shapes: latest-model and latest-blessed-model resolvers re-emit existing models
+    (COMPLETE), the Pusher writes a PushedModel (``pushed`` = 0 when not blessed)."""
     out: dict[str, Any] = {"trainers": [], "pushers": [], "resolvers": [], "models": []}
     model = blessed_model = None
     for d in range(1, n + 1):
@@ -145,17 +155,13 @@ def tfx_runs(b: Builder, n: int = 6, unblessed: int = 3) -> dict[str, Any]:
         _, o = b.run("SchemaGen", {"statistics": o["statistics"]}, {"schema": "Schema"}, run=r)
         t_in = {"examples": ex, "schema": o["schema"]}
         if model is not None:
-            rid, _ = b.run("Resolver", reuse={"model": model}, run=r, node="latest_model_resolver")
-            out["resolvers"].append(rid)
+            out["resolvers"].append(resolve(b, model, r, "latest_model_resolver", reads))
             t_in["base_model"] = model
         tr, o = b.run("Trainer", t_in, {"model": "Model", "model_run": "ModelRun"}, run=r)
         model = o["model"]
         e_in = {"examples": ex, "model": model}
         if blessed_model is not None:
-            rid, _ = b.run(
-                "Resolver", reuse={"model": blessed_model}, run=r, node="latest_blessed_resolver"
-            )
-            out["resolvers"].append(rid)
+            out["resolvers"].append(resolve(b, blessed_model, r, "latest_blessed_resolver", reads))
             e_in["baseline_model"] = blessed_model
         ok = int(d != unblessed)
         _, o = b.run("Evaluator", e_in, {"blessing": ("ModelBlessing", {"blessed": ok})}, run=r)
@@ -177,10 +183,11 @@ def roles_of(res: GraphletResult, execution_ids: list[int]) -> set[str]:
     return set(ex["role"].cast(pl.String).to_list())
 
 
-def test_tfx_resolvers_and_pushed_model_base_type(store: MetadataStore) -> None:
+@pytest.mark.parametrize("reads", [False, True], ids=["no-inputs", "tfx-1.16-handler"])
+def test_tfx_resolvers_and_pushed_model_base_type(store: MetadataStore, reads: bool) -> None:
     model = ArtifactBaseType.MODEL
     b = Builder(store, node_contexts=True, base_types={"Model": model, "PushedModel": model})
-    tfx = tfx_runs(b)
+    tfx = tfx_runs(b, reads=reads)
     res = segment_store(store)
     t = table(res)
     assert sorted(t) == tfx["trainers"]  # not the Pushers, not the resolvers

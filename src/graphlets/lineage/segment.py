@@ -13,8 +13,8 @@ Instead the rules of DESIGN.md are compiled once into two execution-to-execution
   re-emitters only the one that delivered it (the latest before the consumer), so a cache hit adds
   its own small cost and nothing more; a resolver or importer re-emitting it is not followed.
 * **down**: from an execution to the consumers of its outputs, skipping inputs under the
-  not-followed keys (``base_model``, ``baseline_model``), consumers that make another model, and
-  anything after a push.
+  not-followed keys (``base_model``, ``baseline_model``), consumers that make another model,
+  resolvers and importers re-emitting an existing artifact, and anything after a push.
 
 Anchors are the creators of new model artifacts (COMPLETE, not a source, model not ABANDONED); a
 CACHED execution re-emitting the model is a cache hit of that graphlet (``cached_anchor``).
@@ -121,7 +121,8 @@ class _Events:
         walk_in = inp & ~info.e_source[e]
         self.up_inputs = CSR.build(e[walk_in], a[walk_in], n_e)
         self.outputs = CSR.build(e[self.out], a[self.out], n_e)
-        use = inp & followed & ~maker[e]
+        self.creator = creators(index, self.out)
+        use = inp & followed & ~maker[e] & ~_re_emitters(index, info, self.out, self.creator)[e]
         self.consumers = CSR.build(a[use], e[use], n_a)
         walk_out = self.out & ~info.e_push[e]
         self.down_outputs = CSR.build(e[walk_out], a[walk_out], n_e)
@@ -139,7 +140,7 @@ class _Events:
         cached re-emitter), never one that outputs a model."""
         ix, info = self.index, self.info
         c, a = ix.ev_exec[edges], ix.ev_art[edges]
-        creator = creators(ix, self.out)[a]
+        creator = self.creator[a]
         ok = creator >= 0
         ok[ok] = ~maker[creator[ok]]
         cached = self.out & ~maker[ix.ev_exec]
@@ -174,6 +175,19 @@ def creators(index: LineageIndex, out: np.ndarray) -> np.ndarray:
     made = np.full(index.n_art, -1, dtype=np.int64)
     made[first // n_e] = first % n_e
     return made
+
+
+def _re_emitters(
+    index: LineageIndex, info: NodeInfo, out: np.ndarray, creator: np.ndarray
+) -> np.ndarray:
+    """Executions that output an artifact another execution created, other than cache hits:
+    resolvers (TFX 1.16 records them reading and re-emitting what they resolved) and importers
+    of existing artifacts. They belong to no graphlet, so the downstream walk skips them."""
+    e, a = index.ev_exec, index.ev_art
+    again = out & (creator[a] != e) & (info.e_state[e] != ExecutionState.CACHED)
+    mask = np.zeros(index.n_exec, dtype=bool)
+    mask[e[again]] = True
+    return mask
 
 
 def carry_over(index: LineageIndex, info: NodeInfo, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
