@@ -1,11 +1,10 @@
 """Bulk loading: a whole store, or one pipeline / time range of it, into columnar tables.
 
-A handful of large SELECTs (types, pipeline contexts, executions, execution-pipeline and
-execution-node links, the few
-execution and artifact properties the analysis needs, artifacts, events, event keys), each streamed
-in chunks into Arrow and held as compact polars tables. MLMD's property rows are tall (one row per
-name and value); only the configured names are read, mapped to small integer codes in SQL, and
-pivoted into columns with numpy, so no string is built per property row.
+A handful of large SELECTs (types, pipeline contexts, executions, execution-pipeline and -node
+links, the few execution and artifact properties the analysis needs, artifacts, events, event keys),
+each streamed in chunks into Arrow and held as compact polars tables. MLMD's property rows are tall
+(one row per name and value); only the configured names are read, mapped to small integer codes in
+SQL, and pivoted into columns with numpy, so no string is built per property row.
 """
 
 from __future__ import annotations
