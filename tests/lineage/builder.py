@@ -1,8 +1,9 @@
 """A small builder of TFX-shaped provenance through graphlets' own MetadataStore API.
 
 Each ``run`` call records one execution with its input and output events (keys as TFX names them),
-its cost (custom property ``cpu_seconds``) and its pipeline / run contexts, so the graphs in the
-tests read like the pipelines they describe.
+its cost (custom property ``cpu_seconds``) and its pipeline / run contexts (and, with
+``node_contexts=True``, its ``node`` context ``PIPELINE.NODE`` as TFX and our runner record it), so
+the graphs in the tests read like the pipelines they describe.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from graphlets.model import (
     Artifact,
+    ArtifactBaseType,
     ArtifactState,
     ArtifactType,
     Association,
@@ -50,6 +52,8 @@ EXECUTION_TYPES = (
     "Trainer",
     "Evaluator",
     "Pusher",
+    "Resolver",
+    "Importer",
 )
 Out = str | tuple[str, Mapping[str, Any]]
 
@@ -62,14 +66,26 @@ class Builder:
     pipeline: str = "p"
     types: dict[str, int] = field(default_factory=dict)
     contexts: dict[str, int] = field(default_factory=dict)
+    node_contexts: bool = False
+    base_types: Mapping[str, ArtifactBaseType] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, props in ARTIFACT_TYPES.items():
-            self.types[name] = self.store.put_artifact_type(ArtifactType(name, props))
+            base = self.base_types.get(name, ArtifactBaseType.UNSET)
+            self.types[name] = self.store.put_artifact_type(
+                ArtifactType(name, props, base_type=base)
+            )
         for name in EXECUTION_TYPES:
             self.types[name] = self.store.put_execution_type(ExecutionType(name))
-        for name in ("pipeline", "pipeline_run"):
+        for name in ("pipeline", "pipeline_run", "node"):
             self.types[name] = self.store.put_context_type(ContextType(name))
+
+    def add_types(self, artifacts: Sequence[str] = (), executions: Sequence[str] = ()) -> None:
+        """Register more artifact and execution types (no properties) by name."""
+        for name in artifacts:
+            self.types[name] = self.store.put_artifact_type(ArtifactType(name))
+        for name in executions:
+            self.types[name] = self.store.put_execution_type(ExecutionType(name))
 
     def context(self, type_name: str, name: str) -> int:
         key = f"{type_name}:{name}"
@@ -89,8 +105,10 @@ class Builder:
         run: str = "r1",
         reuse: Mapping[str, int] | None = None,
         pending: Mapping[str, str] | None = None,
+        internal: Mapping[str, int] | None = None,
         custom: Mapping[str, Any] | None = None,
         pipeline: str | None = None,
+        node: str | None = None,
     ) -> tuple[int, dict[str, int]]:
         """Record one execution; returns its id and the ids of its outputs by key.
 
@@ -102,7 +120,11 @@ class Builder:
             run: pipeline_run context name.
             reuse: key -> existing artifact re-emitted with an OUTPUT event (a cache hit).
             pending: key -> type of an ABANDONED artifact behind a PENDING_OUTPUT event.
+            internal: key -> existing artifact re-emitted with an INTERNAL_OUTPUT event (what a
+                TFX 1.16 resolver node records for what it resolved).
             custom: more custom properties of the execution.
+            node: node id for the ``node`` context (default: the type name), when the builder
+                records node contexts.
         """
         props = {"cpu_seconds": cost, **(custom or {})}
         [eid] = self.store.put_executions(
@@ -119,6 +141,9 @@ class Builder:
         for key, aid in (reuse or {}).items():
             made[key] = aid
             events.append(_event(aid, eid, EventType.OUTPUT, key, 0))
+        for key, aid in (internal or {}).items():
+            made[key] = aid
+            events.append(_event(aid, eid, EventType.INTERNAL_OUTPUT, key, 0))
         for key, tname in (pending or {}).items():
             made[key] = self._artifact(tname, ArtifactState.ABANDONED)
             events.append(_event(made[key], eid, EventType.PENDING_OUTPUT, key, 0))
@@ -127,6 +152,8 @@ class Builder:
             self.context("pipeline", pipeline or self.pipeline),
             self.context("pipeline_run", run),
         ]
+        if self.node_contexts:
+            ctxs.append(self.context("node", f"{pipeline or self.pipeline}.{node or type_name}"))
         self.store.put_attributions_and_associations(
             [Attribution(c, a) for c in ctxs for a in made.values()],
             [Association(c, eid) for c in ctxs],

@@ -67,8 +67,11 @@ class GraphletConfig:
     """The graphlet definition's knobs; the defaults are DESIGN.md's.
 
     Attributes:
-        model_types: artifact type names that are models (anchors output one).
-        model_base_type: also treat types whose MLMD base type is ``mlmd.Model`` as models.
+        model_types: artifact type names that are models (anchors create one): TFX's ``Model``,
+            Kubeflow Pipelines' ``system.Model``.
+        model_base_type: also treat types whose MLMD base type is ``mlmd.Model`` as models
+            (a custom ``KerasModel``); push types never are, although TFX gives ``PushedModel``
+            that base type: a pushed copy is the push signal, not a new model.
         push_types: artifact type names whose presence downstream means a push.
         push_property: property on a push artifact that, when 0/false, says "not pushed" (TFX).
         push_execution_pattern: regex on execution type names of push steps (even when they
@@ -88,13 +91,22 @@ class GraphletConfig:
         category_rules: (category, regex) pairs, first match wins; unmatched types are ``other``.
         source_categories: categories whose executions are sources: upstream stops there.
         pipeline_context_type: context type naming the pipeline of an execution.
+        node_context_type: context type naming the pipeline node of an execution (TFX and our
+            runner: ``node``, named ``PIPELINE.NODE``); an input that an earlier execution of the
+            consumer's own node produced is a carry-over (base schema, warm-start model) and is
+            not walked upstream.
+        node_properties: execution string properties naming the node when an execution has no
+            node context (Kubeflow Pipelines' ``task_name``); without either, the execution
+            type stands for the node.
+        follow_carry_over: walk upstream through carry-over inputs too (the old behaviour: every
+            run then chains to the one before, and a graphlet swallows the whole history).
         span_property: artifact property holding the data span.
         span_types: artifact types whose spans are a graphlet's input spans (empty: any type);
             TFX's ExampleStatistics carry a span too, but the data read is the Examples.
         skip_reason_property: execution property explaining a CANCELED execution.
     """
 
-    model_types: tuple[str, ...] = ("Model",)
+    model_types: tuple[str, ...] = ("Model", "system.Model")
     model_base_type: bool = True
     push_types: tuple[str, ...] = ("PushedModel",)
     push_property: str = "pushed"
@@ -112,6 +124,9 @@ class GraphletConfig:
     category_rules: tuple[tuple[str, str], ...] = DEFAULT_CATEGORY_RULES
     source_categories: tuple[str, ...] = ("ingest",)
     pipeline_context_type: str = "pipeline"
+    node_context_type: str = "node"
+    node_properties: tuple[str, ...] = ("task_name",)
+    follow_carry_over: bool = False
     span_property: str = "span"
     span_types: tuple[str, ...] = ("Examples",)
     skip_reason_property: str = "skip_reason"
@@ -128,6 +143,12 @@ class GraphletConfig:
         if bad:
             raise InvalidArgumentError(
                 f"component categories {bad} are unknown: use ids from {', '.join(CATEGORIES)}"
+            )
+        both = sorted(set(self.model_types) & set(self.push_types))
+        if both:
+            raise InvalidArgumentError(
+                f"artifact types {both} are both model and push types: a pushed copy is the push "
+                "signal, not a model; remove them from model_types or push_types"
             )
         if not self.model_types and not self.model_base_type:
             raise InvalidArgumentError(

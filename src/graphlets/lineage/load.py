@@ -1,10 +1,10 @@
 """Bulk loading: a whole store, or one pipeline / time range of it, into columnar tables.
 
-A handful of large SELECTs (types, pipeline contexts, executions, execution-pipeline links, the few
-execution and artifact properties the analysis needs, artifacts, events, event keys), each streamed
-in chunks into Arrow and held as compact polars tables. MLMD's property rows are tall (one row per
-name and value); only the configured names are read, mapped to small integer codes in SQL, and
-pivoted into columns with numpy, so no string is built per property row.
+A handful of large SELECTs (types, pipeline contexts, executions, execution-pipeline and -node
+links, the few execution and artifact properties the analysis needs, artifacts, events, event keys),
+each streamed in chunks into Arrow and held as compact polars tables. MLMD's property rows are tall
+(one row per name and value); only the configured names are read, mapped to small integer codes in
+SQL, and pivoted into columns with numpy, so no string is built per property row.
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ class LineageTables:
     Attributes:
         types: ``id, name, kind, base`` (``base`` is the MLMD system parent, e.g. ``mlmd.Model``).
         pipelines: ``id, name`` of pipeline contexts.
-        executions: ``id, type_id, state, create_ms, update_ms, pipeline_id`` plus one float column
-            per configured numeric property (NaN when absent) and ``skip_reason``.
+        executions: ``id, type_id, state, create_ms, update_ms, pipeline_id, node_id`` (context
+            ids, -1 when none) plus one float column per configured numeric property (NaN when
+            absent), ``skip_reason`` and ``node_name`` (the first configured node property).
         artifacts: ``id, type_id, state, create_ms`` plus one float column per artifact property.
         events: ``artifact_id, execution_id, type, key`` (first string step of the path, or "").
         seconds: wall time the load took.
@@ -132,6 +133,7 @@ class _Queries:
         self.store, self.cfg, self.flt = store, cfg, flt
         self.progress = progress
         self.pipeline_type_id = -1
+        self.node_type_id = -1
 
     def fetch(self, stage: str, stmt: Select[Any], schema: pa.Schema) -> pl.DataFrame:
         table = read_table(
@@ -189,6 +191,11 @@ class _Queries:
             & (pl.col("name") == self.cfg.pipeline_context_type)
         )
         self.pipeline_type_id = int(ctx["id"][0]) if ctx.height else -1
+        node = frame.filter(
+            (pl.col("kind") == int(TypeKind.CONTEXT_TYPE))
+            & (pl.col("name") == self.cfg.node_context_type)
+        )
+        self.node_type_id = int(node["id"][0]) if node.height else -1
         return frame
 
     def pipelines(self, types: pl.DataFrame) -> pl.DataFrame:
@@ -222,24 +229,33 @@ class _Queries:
         )
         frame = _sorted_by_id(self.fetch("executions", stmt, schema))
         ids = frame["id"].to_numpy()
-        cols = self._exec_pipeline(ids, pipelines)
+        cols: dict[str, Any] = {
+            "pipeline_id": self._exec_context(ids, self.pipeline_type_id, "pipeline links"),
+            "node_id": self._exec_context(ids, self.node_type_id, "node links"),
+        }
         cols.update(self._numeric_props("execution", ids, self.cfg.execution_property_names))
-        cols[self.cfg.skip_reason_property] = self._skip_reasons(ids)
+        skip = self.cfg.skip_reason_property
+        cols[skip] = self._string_prop(ids, (skip,), skip, "skip reasons")
+        cols["node_name"] = self._string_prop(
+            ids, self.cfg.node_properties, "node_name", "node names"
+        )
         return frame.with_columns(**{k: pl.Series(k, v) for k, v in cols.items()})
 
-    def _exec_pipeline(self, ids: np.ndarray, pipelines: pl.DataFrame) -> dict[str, Any]:
+    def _exec_context(self, ids: np.ndarray, type_id: int, stage: str) -> np.ndarray:
+        """Per execution, the id of a context of type ``type_id`` it is associated with (the
+        lowest when several), -1 when none."""
         a = s.association
-        ctx = select(s.context.c.id).where(s.context.c.type_id == self.pipeline_type_id)
+        ctx = select(s.context.c.id).where(s.context.c.type_id == type_id)
         stmt = select(a.c.execution_id, a.c.context_id).where(a.c.context_id.in_(ctx))
         sub = self._exec_ids()
         if sub is not None:
             stmt = stmt.where(a.c.execution_id.in_(sub))
         schema = pa.schema([("execution_id", pa.int64()), ("context_id", pa.int64())])
-        links = self.fetch("pipeline links", stmt, schema)
+        links = self.fetch(stage, stmt, schema).sort("context_id", descending=True)
         out = np.full(len(ids), -1, dtype=np.int64)
         rows, ok = positions(ids, links["execution_id"].to_numpy())
-        out[rows[ok]] = links["context_id"].to_numpy()[ok]
-        return {"pipeline_id": out}
+        out[rows[ok]] = links["context_id"].to_numpy()[ok]  # the last write (lowest id) wins
+        return out
 
     def _numeric_props(self, kind: str, ids: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
         """Pivot the tall property rows of ``names`` into one float column each."""
@@ -268,18 +284,27 @@ class _Queries:
         tall = self.fetch(f"{kind} properties", stmt, schema)
         return _pivot(ids, tall, names)
 
-    def _skip_reasons(self, ids: np.ndarray) -> pl.Series:
+    def _string_prop(
+        self, ids: np.ndarray, names: Sequence[str], column: str, stage: str
+    ) -> pl.Series:
+        """One string column: per execution, the value of the first of ``names`` it has."""
+        if not names:
+            return pl.Series(column, [None] * len(ids), dtype=pl.String)
         p = s.execution_property
-        stmt = select(p.c.execution_id, func.coalesce(p.c.string_value, "")).where(
-            p.c.name == self.cfg.skip_reason_property
+        code = case({n: i for i, n in enumerate(names)}, value=p.c.name, else_=len(names))
+        stmt = select(p.c.execution_id, func.coalesce(p.c.string_value, ""), code).where(
+            p.c.name.in_(list(names))
         )
         sub = self._exec_ids()
         if sub is not None:
             stmt = stmt.where(p.c.execution_id.in_(sub))
-        schema = pa.schema([("owner", pa.int64()), ("value", pa.string())])
-        rows = self.fetch("skip reasons", stmt, schema).unique("owner", keep="first")
+        schema = pa.schema([("owner", pa.int64()), ("value", pa.string()), ("code", pa.int16())])
+        rows = self.fetch(stage, stmt, schema)
+        if len(names) > 1:
+            rows = rows.sort("code")
+        rows = rows.unique("owner", keep="first")
         pos, ok = positions(ids, rows["owner"].to_numpy())
-        out = pl.Series(self.cfg.skip_reason_property, [None] * len(ids), dtype=pl.String)
+        out = pl.Series(column, [None] * len(ids), dtype=pl.String)
         if ok.any():
             out = out.scatter(pos[ok], rows["value"].filter(pl.Series(ok)))
         return out

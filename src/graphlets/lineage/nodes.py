@@ -34,6 +34,8 @@ class NodeInfo:
         e_category: index into ``CATEGORIES``.
         e_source: upstream stops here (ingest).
         e_push: a push step (by type name, or it wrote a push artifact).
+        e_node: the pipeline node of each execution as a small code: its node context, else its
+            node property (Kubeflow's ``task_name``), else its execution type.
         a_model / a_push / a_blessing: artifact roles by type.
         costs: per-execution cost and its source.
     """
@@ -44,6 +46,7 @@ class NodeInfo:
     e_category: np.ndarray
     e_source: np.ndarray
     e_push: np.ndarray
+    e_node: np.ndarray
     a_type: np.ndarray
     a_state: np.ndarray
     a_model: np.ndarray
@@ -62,14 +65,14 @@ def node_info(tables: LineageTables, index: LineageIndex, cfg: GraphletConfig) -
     a_type = positions(type_ids, tables.artifacts["type_id"].to_numpy())[0]
     t_cat = category_codes(names, cfg)
     push_re = re.compile(cfg.push_execution_pattern, flags=re.IGNORECASE)
-    t_model = np.array(
+    t_push_art = np.isin(np.array(names, dtype=object), list(cfg.push_types))
+    t_model = ~t_push_art & np.array(
         [
             n in cfg.model_types or (cfg.model_base_type and b == MLMD_MODEL)
             for n, b in zip(names, bases, strict=True)
         ],
         dtype=bool,
     )
-    t_push_art = np.isin(np.array(names, dtype=object), list(cfg.push_types))
     t_bless = np.isin(np.array(names, dtype=object), list(cfg.blessing_types))
     t_push_exec = np.array([bool(push_re.search(n)) for n in names], dtype=bool)
     src_codes = [CATEGORIES.index(c) for c in cfg.source_categories]
@@ -86,6 +89,7 @@ def node_info(tables: LineageTables, index: LineageIndex, cfg: GraphletConfig) -
         e_category=t_cat[e_type] if len(e_type) else np.zeros(0, dtype=np.int8),
         e_source=t_source[e_type] if len(e_type) else np.zeros(0, dtype=bool),
         e_push=e_push,
+        e_node=node_codes(tables.executions, e_type),
         a_type=a_type,
         a_state=tables.artifacts["state"].to_numpy(),
         a_model=t_model[a_type] if len(a_type) else np.zeros(0, dtype=bool),
@@ -98,3 +102,27 @@ def node_info(tables: LineageTables, index: LineageIndex, cfg: GraphletConfig) -
 def column(frame: pl.DataFrame, name: str) -> np.ndarray:
     """A float column as numpy (NaN for missing)."""
     return np.asarray(frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+
+
+def node_codes(executions: pl.DataFrame, e_type: np.ndarray) -> np.ndarray:
+    """Dense code of each execution's node: node context, else node property, else type.
+
+    The three sources get disjoint code ranges, so a node context never equals a type.
+    """
+    ctx = executions["node_id"].to_numpy() if "node_id" in executions.columns else None
+    n = len(e_type)
+    if ctx is None:
+        ctx = np.full(n, -1, dtype=np.int64)
+    ctx_ids = np.unique(ctx[ctx >= 0])
+    ctx_code = np.searchsorted(ctx_ids, ctx)
+    names = executions["node_name"] if "node_name" in executions.columns else None
+    if names is None or names.null_count() == n:
+        name_code, n_names, has_name = np.zeros(n, np.int64), 0, np.zeros(n, bool)
+    else:
+        ranks = names.rank("dense")
+        has_name = ranks.is_not_null().to_numpy()
+        name_code = ranks.fill_null(1).to_numpy().astype(np.int64) - 1
+        n_names = int(name_code.max()) + 1 if n else 0
+    base = len(ctx_ids)
+    by_name = np.where(has_name, base + name_code, base + n_names + e_type.astype(np.int64))
+    return np.where(ctx >= 0, ctx_code, by_name).astype(np.int64)

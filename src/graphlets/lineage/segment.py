@@ -6,13 +6,18 @@ Instead the rules of DESIGN.md are compiled once into two execution-to-execution
 
 * **up**: from an execution to the executions that produced its inputs, skipping model artifacts
   (an earlier model is an input, its graphlet is not pulled in), source executions (nothing above
-  ingest is walked) and executions that make a model (other graphlets' anchors). Of an artifact's
-  producers, the originals are followed, and of its CACHED re-emitters only the one that delivered
-  it (the latest before the consumer), so a cache hit adds its own small cost and nothing more.
+  ingest is walked), executions that output a model (other graphlets' anchors) and **carry-over
+  inputs** (an artifact an earlier execution of the consumer's own node produced: a base schema,
+  a warm-start model, an analyzer cache; without this cut every run chains to the one before).
+  Of an artifact's producers, its creator (first OUTPUT producer) is followed, and of its CACHED
+  re-emitters only the one that delivered it (the latest before the consumer), so a cache hit adds
+  its own small cost and nothing more; a resolver or importer re-emitting it is not followed.
 * **down**: from an execution to the consumers of its outputs, skipping inputs under the
-  not-followed keys (``base_model``, ``baseline_model``), consumers that make another model, and
-  anything after a push.
+  not-followed keys (``base_model``, ``baseline_model``), consumers that make another model,
+  resolvers and importers re-emitting an existing artifact, and anything after a push.
 
+Anchors are the creators of new model artifacts (COMPLETE, not a source, model not ABANDONED); a
+CACHED execution re-emitting the model is a cache hit of that graphlet (``cached_anchor``).
 Then every graphlet's members are the closure of its anchor under these adjacencies, computed for
 all graphlets together as (graphlet, node) pairs, one vectorised hop at a time (:func:`closure`).
 """
@@ -105,20 +110,23 @@ class _Events:
         n_e, n_a = index.n_exec, index.n_art
         inp = index.event_mask(INPUT_TYPES)
         self.out = index.event_mask(OUTPUT_TYPES)
-        self.maker_keys = _maker_pairs(index, info, inp, self.out)
         maker = np.zeros(n_e, dtype=bool)
-        maker[self.maker_keys // max(n_a, 1)] = True
+        maker[_maker_pairs(index, info, inp, self.out) // max(n_a, 1)] = True
+        carry = np.zeros(len(e), dtype=bool)
+        if not cfg.follow_carry_over:
+            carry = carry_over(index, info, inp, self.out)
         skip = [i for i, k in enumerate(index.keys) if k in cfg.not_followed_keys]
         followed = ~np.isin(index.ev_key, np.array(skip, dtype=np.int64))
         # exec -> its input artifacts (upstream members); sources read nothing we walk.
         walk_in = inp & ~info.e_source[e]
         self.up_inputs = CSR.build(e[walk_in], a[walk_in], n_e)
         self.outputs = CSR.build(e[self.out], a[self.out], n_e)
-        use = inp & followed & ~maker[e]
+        self.creator = creators(index, self.out)
+        use = inp & followed & ~maker[e] & ~_re_emitters(index, info, self.out, self.creator)[e]
         self.consumers = CSR.build(a[use], e[use], n_a)
         walk_out = self.out & ~info.e_push[e]
         self.down_outputs = CSR.build(e[walk_out], a[walk_out], n_e)
-        self.up = self._up_csr(walk_in & ~info.a_model[a], self.out & ~maker[e])
+        self.up = self._up_csr(walk_in & ~info.a_model[a] & ~carry, maker)
 
     def down_step(self, g: np.ndarray, execs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One downstream hop: an execution's outputs (none after a push), then their consumers."""
@@ -127,16 +135,18 @@ class _Events:
         keys = unique(ag * n_a + arts)
         return expand(self.consumers, keys // n_a, keys % n_a)
 
-    def _up_csr(self, edges: np.ndarray, prod: np.ndarray) -> CSR:
-        """Execution -> executions that produced what it read (originals, and the delivering
-        cached re-emitter)."""
+    def _up_csr(self, edges: np.ndarray, maker: np.ndarray) -> CSR:
+        """Execution -> executions that produced what it read (the creator, and the delivering
+        cached re-emitter), never one that outputs a model."""
         ix, info = self.index, self.info
         c, a = ix.ev_exec[edges], ix.ev_art[edges]
-        cached = info.e_state[ix.ev_exec] == ExecutionState.CACHED
-        originals = CSR.build(ix.ev_art[prod & ~cached], ix.ev_exec[prod & ~cached], ix.n_art)
-        oc, op = expand(originals, c, a)
-        dc, dp = _delivering_cached(ix, prod & cached, c, a)
-        src, dst = np.concatenate([oc, dc]), np.concatenate([op, dp])
+        creator = self.creator[a]
+        ok = creator >= 0
+        ok[ok] = ~maker[creator[ok]]
+        cached = self.out & ~maker[ix.ev_exec]
+        cached &= info.e_state[ix.ev_exec] == ExecutionState.CACHED
+        dc, dp = _delivering_cached(ix, cached, c, a)
+        src, dst = np.concatenate([c[ok], dc]), np.concatenate([creator[ok], dp])
         keep = src != dst
         return _unique_csr(src[keep], dst[keep], ix.n_exec)
 
@@ -153,11 +163,59 @@ def _maker_pairs(
     return np.asarray(outs[~contains(ins, outs)], dtype=np.int64)
 
 
+def creators(index: LineageIndex, out: np.ndarray) -> np.ndarray:
+    """Per artifact, the index of its first OUTPUT producer (lowest id: its creator), -1 if none.
+
+    Later producers re-emit an artifact that already existed (a cache hit, a resolver, an
+    importer); MLMD ids grow with time, so the lowest producer id is the one that made it.
+    """
+    n_e = max(index.n_exec, 1)
+    keys = np.sort(index.ev_art[out] * n_e + index.ev_exec[out])
+    first = keys[run_starts(keys // n_e)]
+    made = np.full(index.n_art, -1, dtype=np.int64)
+    made[first // n_e] = first % n_e
+    return made
+
+
+def _re_emitters(
+    index: LineageIndex, info: NodeInfo, out: np.ndarray, creator: np.ndarray
+) -> np.ndarray:
+    """Executions that output an artifact another execution created, other than cache hits:
+    resolvers (TFX 1.16 records them reading and re-emitting what they resolved) and importers
+    of existing artifacts. They belong to no graphlet, so the downstream walk skips them."""
+    e, a = index.ev_exec, index.ev_art
+    again = out & (creator[a] != e) & (info.e_state[e] != ExecutionState.CACHED)
+    mask = np.zeros(index.n_exec, dtype=bool)
+    mask[e[again]] = True
+    return mask
+
+
+def carry_over(index: LineageIndex, info: NodeInfo, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Mask of the INPUT events whose artifact another execution of the consumer's node produced.
+
+    Such an input carries state from run to run (SchemaGen's base schema, a warm-start model, an
+    analyzer cache): it is an input member, but walking through it would chain every run to the
+    one before. Decided by node (``info.e_node``), never by input key.
+    """
+    e, a, node = index.ev_exec, index.ev_art, info.e_node
+    n_a, n_k = max(index.n_art, 1), int(node.max()) + 1 if node.size else 1
+    made = unique(e[out] * n_a + a[out])  # distinct (producer, artifact)
+    by_node = np.sort((made % n_a) * n_k + node[made // n_a])
+    ic, ia = e[inp], a[inp]
+    key = ia * n_k + node[ic]
+    same_node = np.searchsorted(by_node, key, "right") - np.searchsorted(by_node, key, "left")
+    itself = contains(made, ic * n_a + ia).astype(np.int64)
+    mask = np.zeros(len(e), dtype=bool)
+    mask[np.flatnonzero(inp)] = same_node - itself > 0
+    return mask
+
+
 def _anchors(index: LineageIndex, info: NodeInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Anchor executions, and (graphlet, model artifact) pairs.
 
-    A model's anchor is its first OUTPUT producer (lowest id), if that execution is COMPLETE and the
-    model is not ABANDONED: later producers re-emit it (cache hits), they do not train it again.
+    A model's anchor is its creator, its first OUTPUT producer (lowest id), if that execution is
+    COMPLETE, not a source (an importer registering an existing model) and the model is not
+    ABANDONED: later producers re-emit it (cache hits, resolvers), they do not train it again.
     """
     e, a = index.ev_exec, index.ev_art
     m = (index.ev_type == EventType.OUTPUT) & info.a_model[a]
@@ -167,7 +225,7 @@ def _anchors(index: LineageIndex, info: NodeInfo) -> tuple[np.ndarray, np.ndarra
     me, ma = me[order], ma[order]
     first = run_starts(ma)
     me, ma = me[first], ma[first]
-    ok = info.e_state[me] == ExecutionState.COMPLETE
+    ok = (info.e_state[me] == ExecutionState.COMPLETE) & ~info.e_source[me]
     me, ma = me[ok], ma[ok]
     order = np.lexsort((ma, me))
     me, ma = me[order], ma[order]
@@ -178,13 +236,12 @@ def _anchors(index: LineageIndex, info: NodeInfo) -> tuple[np.ndarray, np.ndarra
 def _cached_anchors(
     ev: _Events, model_g: np.ndarray, model_a: np.ndarray, anchors: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Later executions that output a graphlet's model without reading it (cached trainers)."""
+    """Later CACHED executions that output a graphlet's model (cached trainers); a resolver or an
+    importer re-emitting it (COMPLETE) is no part of the graphlet."""
     ix = ev.index
     producers = CSR.build(ix.ev_art[ev.out], ix.ev_exec[ev.out], ix.n_art)
     g, e = expand(producers, model_g, model_a)
-    n_a = max(ev.index.n_art, 1)
-    a = np.repeat(model_a, producers.degree(model_a))
-    keep = (e != anchors[g]) & contains(ev.maker_keys, e * n_a + a)
+    keep = (e != anchors[g]) & (ev.info.e_state[e] == ExecutionState.CACHED)
     keys = unique(g[keep] * max(ev.index.n_exec, 1) + e[keep])
     return keys // max(ev.index.n_exec, 1), keys % max(ev.index.n_exec, 1)
 
