@@ -201,8 +201,7 @@ def gate_steps(
         tested = past & np.isfinite(row_thr)
         n_p = np.bincount(pipeline[tested], minlength=n_pipes)
         m_p = np.bincount(pipeline[tested & missed], minlength=n_pipes)
-        failed = {p: r for p in np.flatnonzero(count_ok) if (r := backtest_reason(
-            int(m_p[p]), int(n_p[p]), budget, ev.alpha)) is not None}  # fmt: skip
+        failed = _failed_backtests(count_ok, m_p, n_p, budget, ev.alpha)
         usable = count_ok.copy()
         usable[list(failed)] = False
         # Pooled over the pipelines the gate may act on, the backtest sets the level.
@@ -214,7 +213,7 @@ def gate_steps(
             if t_p is not None:
                 row_thr[mine] = t_p
                 missed[mine] = pushed[mine] & (ranking[mine] < t_p)
-            why = short_of(int(trainings[p]), int(pushes[p]), ev) or failed.get(p)
+            why = short_of(int(trainings[p]), int(pushes[p]), ev) or failed.get(int(p))
             if why is None and not good[k]:
                 why = f"{ABSTAINED}: the push predictor is not fitted and calibrated yet"
             if why is None and t_p is None:
@@ -226,6 +225,18 @@ def gate_steps(
         used = [t for t in own.values() if t is not None]
         thr[k] = float(np.median(used)) if used else float("-inf")
     return StepGate(thr, levels, row_thr, eligible, reasons)
+
+
+def _failed_backtests(
+    count_ok: np.ndarray, misses: np.ndarray, pushes: np.ndarray, budget: float, alpha: float
+) -> dict[int, str]:
+    """Pipelines (of ``count_ok``) whose own backtest ran over the budget, with the reason."""
+    out: dict[int, str] = {}
+    for p in np.flatnonzero(count_ok):
+        why = backtest_reason(int(misses[p]), int(pushes[p]), budget, alpha)
+        if why is not None:
+            out[int(p)] = why
+    return out
 
 
 def _pipeline_thresholds(
