@@ -89,6 +89,23 @@ def test_a_pipeline_whose_backtest_runs_over_budget_abstains() -> None:
     assert gate.eligible[last & (a["pipeline"] == 0)].all()
 
 
+def test_a_shift_in_scores_within_a_step_stops_the_gate() -> None:
+    """Step 10's trainings of pipeline 0 all score far under anything seen before: after a few
+    of them (none of their outcomes known yet) the gate stops skipping for the rest of it."""
+    a = _steps(n_per_step=60, steps=12, pipelines=2, seed=2)
+    shifted = (a["pipeline"] == 0) & (a["step"] == 10)
+    a["ranking"] = np.where(shifted, -1.0, a["ranking"])
+    ev = Evidence(min_trainings=0, min_pushes=0)
+    gate = gate_steps(**a, budget=0.05, ev=ev)
+    rows = np.flatnonzero(shifted)
+    acted = int(gate.eligible[rows].sum())
+    assert 1 <= acted <= 5 and not gate.eligible[rows[acted:]].any()
+    assert "its scores shifted" in str(gate.reasons[rows[-1]])
+    assert gate.eligible[(a["pipeline"] == 1) & (a["step"] == 10)].all()
+    off = gate_steps(**a, budget=0.05, ev=Evidence(min_trainings=0, min_pushes=0, shift_alpha=0))
+    assert off.eligible[rows].all()
+
+
 def _shortened(h: History, n: int) -> History:
     """The first ``n`` trainings of the pipeline with the most."""
     top = h.decisions.group_by("pipeline").len().sort("len")["pipeline"][-1]

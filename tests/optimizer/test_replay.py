@@ -70,8 +70,9 @@ def _reference_skips(m: ModelReplay, budget: float, alpha: float) -> list[bool]:
 
 @pytest.mark.parametrize("mode", ["probability", "cost"])
 def test_operating_point_matches_a_hand_computed_replay(small_history: History, mode: str) -> None:
+    ev = Evidence(min_trainings=0, min_pushes=0, shift_alpha=0.0)
     cfg = ReplayConfig(max_pushes_missed=0.05, mode=mode, baselines=False, oracle=False,  # type: ignore[arg-type]
-                       evidence=Evidence(min_trainings=0, min_pushes=0))  # fmt: skip
+                       evidence=ev)  # fmt: skip
     r = prepare(small_history, cfg)
     m = replay_model(r, "lightgbm", r.feats, FEATURES)
     d = r.d.to_dicts()

@@ -21,6 +21,13 @@ all three are answered:
    backtested pushes means no evidence yet. On each pipeline, a miss count that a one-sided
    binomial test says is above the budget (p < ``alpha``) makes it abstain there.
 
+Thresholds are per pipeline (the budget is held *there*, not only on the fleet's total, which a
+fleet-wide threshold would meet by missing most pushes of a few expensive pipelines). Within a
+step the gate also watches the scores themselves: when a pipeline's trainings fall under its
+threshold far more often than its past trainings did (one-sided binomial test, ``shift_alpha``),
+its scores have shifted in a way no outcome has confirmed yet, and it abstains for the rest of
+the step.
+
 Everything here reads only facts known at the decision time: labels with ``known <= t``, scores
 made by models fitted before their own step.
 """
@@ -46,11 +53,15 @@ class Evidence:
         min_pushes: pushes of the pipeline known before the decision.
         alpha: significance of the per-pipeline backtest (abstain when its past misses are
             above the budget with p < alpha).
+        shift_alpha: significance of the shift check within a step (abstain for the rest of
+            the step when the pipeline's trainings fall under its threshold far more often than
+            its past scores did); small, because it is tested at every decision.
     """
 
     min_trainings: int = 100
     min_pushes: int = 50
     alpha: float = 0.05
+    shift_alpha: float = 1e-4
 
     def __post_init__(self) -> None:
         if self.min_trainings < 0 or self.min_pushes < 0:
@@ -58,8 +69,11 @@ class Evidence:
                 f"evidence minimums {self.min_trainings} trainings / {self.min_pushes} pushes "
                 "are negative: pass counts >= 0"
             )
-        if not 0.0 < self.alpha < 1.0:
-            raise InvalidArgumentError(f"evidence alpha {self.alpha} is out of range: use (0, 1)")
+        for name in ("alpha", "shift_alpha"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise InvalidArgumentError(
+                    f"evidence {name} {getattr(self, name)} is out of range: use [0, 1)"
+                )
 
 
 def needed_pushes(level: float) -> int:
@@ -222,9 +236,43 @@ def gate_steps(
                 why = too_few_reason(n_bt, budget, "past pushes to backtest the thresholds on")
             eligible[mine] = why is None
             reasons[mine] = why
+            if why is None and t_p is not None:
+                done = scored & (step >= 0) & (step < k) & (pipeline == p)
+                _shift_check(
+                    ranking, mine, ranking[done], t_p, levels[k], ev.shift_alpha, eligible, reasons
+                )
         used = [t for t in own.values() if t is not None]
         thr[k] = float(np.median(used)) if used else float("-inf")
     return StepGate(thr, levels, row_thr, eligible, reasons)
+
+
+def _shift_check(
+    ranking: np.ndarray,
+    mine: np.ndarray,
+    before: np.ndarray,
+    threshold: float,
+    level: float,
+    alpha: float,
+    eligible: np.ndarray,
+    reasons: np.ndarray,
+) -> None:
+    """Abstain for the rest of a step once the pipeline's trainings fall under the threshold far
+    more often than its past scores did (a shift the predictor has not seen outcomes of yet).
+
+    ``mine`` are the step's rows of one pipeline in time order; each decision sees the scores of
+    the trainings before it and its own (all known when it starts), never an outcome."""
+    expected = max(float(np.mean(before < threshold)) if before.size else level, level)
+    under = np.cumsum(ranking[mine] < threshold)
+    for n, i in enumerate(mine, start=1):
+        c = int(under[n - 1])
+        if c and ranking[i] < threshold and binomial_tail(c, n, min(expected, 0.999)) < alpha:
+            why = (
+                f"{ABSTAINED}: {c} of its {n} latest trainings scored under the threshold, "
+                f"{expected:.1%} expected from its past: its scores shifted"
+            )
+            eligible[mine[n - 1 :]] = False
+            reasons[mine[n - 1 :]] = why
+            return
 
 
 def _failed_backtests(
