@@ -214,12 +214,30 @@ def evaluate_history(
     report["curve_at_budget"] = main.best_at(cfg.max_pushes_missed)
     report["vs_oracle"] = _vs_oracle(report)
     if cfg.plot is not None:
-        from graphlets.optimizer.plot import tradeoff_png
-
-        title = f"waste saved vs pushes missed ({report['period']['graphlets']} trainings)"
-        tradeoff_png(cfg.plot, curves, points, cfg.max_pushes_missed, title)
-        report["curve_png"] = str(cfg.plot)
+        _plot(cfg.plot, report, curves, points, cfg.max_pushes_missed)
     return report
+
+
+def _plot(
+    path: Path,
+    report: dict[str, Any],
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    points: dict[str, tuple[float, float]],
+    budget: float,
+) -> None:
+    """The tradeoff PNG at ``path`` and its data beside it (same name, ``.json``)."""
+    from graphlets.optimizer.plot import tradeoff_doc, tradeoff_json, tradeoff_png
+
+    title = f"waste saved vs pushes missed ({report['period']['graphlets']} trainings)"
+    tradeoff_png(path, curves, points, budget, title)
+    doc = tradeoff_doc(curves, points, budget, title)
+    doc["gate"] = {k: report[k] for k in _GATE_KEYS}
+    report["curve_png"] = str(path)
+    report["curve_json"] = str(tradeoff_json(path.with_suffix(".json"), doc))
+
+
+_GATE_KEYS = ("abstained", "abstention_reason", "avoidable_waste_saved_fraction",
+              "waste_saved_fraction", "pushes_missed_fraction", "max_pushes_missed")  # fmt: skip
 
 
 @dataclass
