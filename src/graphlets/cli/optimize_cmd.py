@@ -175,8 +175,15 @@ def _render(r: dict[str, Any]) -> None:
         f"{ev.get('min_pushes', '-')} pushes, and a backtest within the budget",
         highlight=False,
     )
-    table = Table("policy", "skipped", "avoidable waste saved", "waste saved", "compute saved",
-                  "pushes missed", box=None)  # fmt: skip
+    table = Table(
+        box=None,
+        caption="saved: avoidable waste (anchor and downstream of skipped wasted trainings), "
+        "waste (with their upstream shares), compute; missed: pushed trainings skipped",
+        caption_justify="left",
+    )
+    table.add_column("policy", no_wrap=True)
+    for name in ("skipped", "avoidable", "waste", "compute", "missed"):
+        table.add_column(name, justify="right", no_wrap=True)
     _row(table, "gate", r)
     if r.get("oracle"):
         _row(table, "oracle (latent causes)", r["oracle"])

@@ -390,6 +390,7 @@ def _header(r: Replay, history: History) -> dict[str, Any]:
             "min_trainings": r.cfg.evidence.min_trainings,
             "min_pushes": r.cfg.evidence.min_pushes,
             "alpha": r.cfg.evidence.alpha,
+            "shift_alpha": r.cfg.evidence.shift_alpha,
         },
         "payload_features": bool(len(history.payloads)),
         "definitions": baselines.DEFINITIONS,
