@@ -114,7 +114,7 @@ def noise_frame(cfg: FleetConfig, history: History) -> pl.DataFrame:
 def _row(name: str, r: dict[str, Any], curve: float | None = None) -> dict[str, Any]:
     keys = ("skip_rate", "waste_saved_fraction", "avoidable_waste_saved_fraction",
             "compute_saved_fraction", "pushes_missed_fraction", "pushes_delayed", "pushes_lost",
-            "auc", "precision", "recall")  # fmt: skip
+            "auc", "precision", "recall", "abstained_trainings")  # fmt: skip
     out = {"policy": name, **{k: r.get(k) for k in keys}}
     stale = r.get("staleness_increase_hours") or {}
     out["staleness_mean_h"], out["staleness_max_h"] = stale.get("mean"), stale.get("max")
@@ -202,10 +202,10 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
             f"load {res['load_s']:.0f} s, replay {res['replay_s']:.0f} s (gate, the baselines "
             "shown, recorded-causes oracle).",
             "",
-            "| policy | skipped | waste saved | avoidable waste saved | compute saved | pushes "
-            "missed | delayed / lost | staleness + (mean / max h) | AUC | waste saved on the "
-            "curve at 2% missed |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| policy | skipped | avoidable waste saved | waste saved | compute saved | pushes "
+            "missed | abstained on (trainings) | delayed / lost | staleness + (mean / max h) | "
+            "AUC | waste saved on the curve at 2% missed |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in res["rows"]:
             delayed = (f"{row['pushes_delayed']} / {row['pushes_lost']}"
@@ -213,11 +213,13 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
             stale = (f"{row['staleness_mean_h']:.1f} / {row['staleness_max_h']:.0f}"
                      if row["staleness_mean_h"] is not None else "-")  # fmt: skip
             auc = "-" if row["auc"] is None else f"{row['auc']:.3f}"
+            abst = row["abstained_trainings"]
             lines.append(
                 f"| {row['policy']} | {_pct(row['skip_rate'])} | "
-                f"{_pct(row['waste_saved_fraction'])} | "
                 f"{_pct(row['avoidable_waste_saved_fraction'])} | "
+                f"{_pct(row['waste_saved_fraction'])} | "
                 f"{_pct(row['compute_saved_fraction'])} | {_pct(row['pushes_missed_fraction'])} "
+                f"| {'-' if abst is None else f'{abst:,}'} "
                 f"| {delayed} | {stale} | {auc} | {_pct(row['curve_at_budget'])} |"
             )
         lines.append("")

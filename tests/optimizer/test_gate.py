@@ -25,6 +25,8 @@ from tests.pipeline.helpers import chain, states
 pytestmark = pytest.mark.unit
 HISTORY = 24  # spans run before the gate is switched on
 OFF = {"max_staleness_hours": None, "max_trainings_without_push": None}
+# The evidence minimums (100 trainings, 50 pushes) off, so a short history can be gated.
+EAGER = {"min_trainings": 0, "min_pushes": 0}
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def _skips(store: MetadataStore) -> list[dict[str, object]]:
 def test_gate_skips_and_records_why(
     store: MetadataStore, pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    gate = PruningGate(GateConfig(threshold=1.01, **OFF))  # every probability is below it
+    gate = PruningGate(GateConfig(threshold=1.01, **OFF, **EAGER))  # every probability is below it
     runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, HISTORY + 3))
     assert runs == [{"ingest": "COMPLETE", "stats": "COMPLETE", "train": "CANCELED",
                      "evaluate": "CANCELED", "push": "CANCELED"}] * 2  # fmt: skip
@@ -87,7 +89,7 @@ def test_gate_skips_and_records_why(
 def test_gate_waits_for_enough_history(
     store: MetadataStore, pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    gate = PruningGate(GateConfig(threshold=1.01, min_history=HISTORY + 1, **OFF))
+    gate = PruningGate(GateConfig(threshold=1.01, min_history=HISTORY + 1, **OFF, **EAGER))
     runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, HISTORY + 2))
     assert runs[0]["train"] == "COMPLETE" and not _skips(store)
 
@@ -96,7 +98,7 @@ def test_freshness_guard_runs_the_training(
     store: MetadataStore, pipeline: Pipeline, tmp_path: Path
 ) -> None:
     gate = PruningGate(GateConfig(threshold=1.01, max_staleness_hours=0.0,
-                                  max_trainings_without_push=None))  # fmt: skip
+                                  max_trainings_without_push=None, **EAGER))  # fmt: skip
     runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, HISTORY + 2))
     assert runs[0]["train"] == "COMPLETE" and not _skips(store)
 
@@ -105,7 +107,7 @@ def test_cadence_guard_runs_every_nth_training(
     store: MetadataStore, pipeline: Pipeline, tmp_path: Path
 ) -> None:
     gate = PruningGate(GateConfig(threshold=1.01, max_staleness_hours=None,
-                                  max_trainings_without_push=2))  # fmt: skip
+                                  max_trainings_without_push=2, **EAGER))  # fmt: skip
     runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, HISTORY + 4))
     # In CHAIN a training pushes when its newest span is even, so span 24's did: span 25's is
     # skipped, then the guard counts 2 trainings without a push (one ran, one skipped) and
@@ -126,6 +128,8 @@ def test_graphlets_run_prune_skips_with_settings_from_the_environment(
     monkeypatch.setenv("GRAPHLETS_PRUNE_THRESHOLD", "1.01")
     monkeypatch.setenv("GRAPHLETS_PRUNE_MAX_STALENESS_HOURS", "none")
     monkeypatch.setenv("GRAPHLETS_PRUNE_MAX_TRAININGS_WITHOUT_PUSH", "none")
+    monkeypatch.setenv("GRAPHLETS_PRUNE_MIN_TRAININGS", "0")
+    monkeypatch.setenv("GRAPHLETS_PRUNE_MIN_PUSHES", "0")
     monkeypatch.setattr(gate_module, "_DEFAULT", None)
     app = typer.Typer()
     app.registered_commands.extend(run_cmd.app.registered_commands)
@@ -201,11 +205,29 @@ def test_budget_threshold_is_learned_from_held_out_history(
     """Without a fixed threshold the gate picks one from its held-out predictions of past
     pushes. CHAIN alternates pushed / not pushed, which the push history reveals: after span
     24's push, span 25's training is predicted not to push and is skipped."""
-    gate = PruningGate(GateConfig(max_pushes_missed=0.2, **OFF))
+    gate = PruningGate(GateConfig(max_pushes_missed=0.45, **OFF, **EAGER))
     runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, HISTORY + 2))
     assert runs[0]["train"] == "CANCELED"
     [details] = [p["skip_details"] for p in _skips(store)]
     assert isinstance(details, dict)
-    assert details["mode"] == "cost" and details["max_pushes_missed"] == 0.2
+    assert details["mode"] == "cost" and details["max_pushes_missed"] == 0.45
     assert float(details["score"]) < float(details["threshold"])
     assert float(details["probability"]) < 0.5
+
+
+def test_gate_abstains_on_a_30_run_history_and_says_why(
+    store: MetadataStore, pipeline: Pipeline, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the default evidence minimums (100 trainings, 50 pushes per pipeline) a history of
+    30 runs is too short: even a threshold every training is under skips nothing, and the
+    reason is logged once per change and kept on the gate."""
+    gate = PruningGate(GateConfig(threshold=1.01, **OFF))
+    with caplog.at_level("WARNING", logger="graphlets.optimizer.gate"):
+        runs = _run(store, pipeline, tmp_path, gate, range(HISTORY + 1, 32))
+    assert all(r["train"] == "COMPLETE" for r in runs) and not _skips(store)
+    assert gate.abstentions == {"chain": "abstained: 30 trainings, needs 100"}
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 31 - HISTORY and "abstained: 24 trainings, needs 100" in logged[0]
+    # The same history passes the count minimums when they are lowered: the gate then acts.
+    eager = PruningGate(GateConfig(threshold=1.01, **OFF, **EAGER))
+    assert _run(store, pipeline, tmp_path, eager, range(32, 33))[0]["train"] == "CANCELED"

@@ -9,37 +9,74 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import binom
 
 from graphlets.errors import InvalidArgumentError
+from graphlets.optimizer.evidence import Evidence
 from graphlets.optimizer.features import FEATURES
-from graphlets.optimizer.replay import ReplayConfig, evaluate, prepare, replay_model
+from graphlets.optimizer.replay import (
+    ModelReplay,
+    ReplayConfig,
+    evaluate,
+    prepare,
+    replay_model,
+)
 from graphlets.optimizer.trace import History
 from graphlets.store import MetadataStore
 
 pytestmark = pytest.mark.unit
 
 
+def _reference_skips(m: ModelReplay, budget: float, alpha: float) -> list[bool]:
+    """The gate's skips recomputed row by row (evidence counts off): per step and pipeline, the
+    conformal threshold over the pipeline's past out-of-sample push scores at the level the
+    pooled backtest allows, the pipeline's own backtest, and the pooled minimum."""
+    r, d = m.r, m.r.d.to_dicts()
+    step, start, good = m.scores.step, m.scores.step_start, m.scores.calibrated
+    assert good is not None
+    names = [row["pipeline"] for row in d]
+    row_thr: dict[int, float] = {}
+    missed: set[int] = set()
+    skip = [False] * len(d)
+    for k, t0 in enumerate(start):
+        rows = [i for i in range(len(d)) if step[i] == k]
+        past = [i for i, row in enumerate(d) if row["label"] == 1 and row["known"] is not None
+                and row["known"] <= t0 and step[i] >= 0 and good[step[i]]
+                and math.isfinite(m.ranking[i])]  # fmt: skip
+        tested = [i for i in past if i in row_thr]
+        failed = set()
+        for p in set(names):
+            mine = [i for i in tested if names[i] == p]
+            misses = sum(i in missed for i in mine)
+            if misses and binom.sf(misses - 1, len(mine), budget) < alpha:
+                failed.add(p)
+        pool = [i for i in tested if names[i] not in failed]
+        rate = sum(i in missed for i in pool) / len(pool) if pool else 0.0
+        level = budget if rate <= budget else budget * budget / rate
+        for p in {names[i] for i in rows}:
+            scores = sorted(m.ranking[i] for i in past if names[i] == p)
+            rank = math.floor(level * (len(scores) + 1) + 1e-9)
+            thr = scores[rank - 1] if good[k] and rank >= 1 else None
+            ok = thr is not None and p not in failed and len(pool) >= math.ceil(1 / budget - 1)
+            for i in rows:
+                if names[i] != p or thr is None:
+                    continue
+                row_thr[i] = thr
+                if d[i]["label"] == 1 and m.ranking[i] < thr:
+                    missed.add(i)
+                skip[i] = bool(ok and r.evaluated[i] and m.ranking[i] < thr)
+    return skip
+
+
 @pytest.mark.parametrize("mode", ["probability", "cost"])
 def test_operating_point_matches_a_hand_computed_replay(small_history: History, mode: str) -> None:
-    cfg = ReplayConfig(max_pushes_missed=0.05, mode=mode, baselines=False, oracle=False)  # type: ignore[arg-type]
+    ev = Evidence(min_trainings=0, min_pushes=0, shift_alpha=0.0)
+    cfg = ReplayConfig(max_pushes_missed=0.05, mode=mode, baselines=False, oracle=False,  # type: ignore[arg-type]
+                       evidence=ev)  # fmt: skip
     r = prepare(small_history, cfg)
     m = replay_model(r, "lightgbm", r.feats, FEATURES)
     d = r.d.to_dicts()
-    step, start = m.scores.step, m.scores.step_start
-    # Thresholds: for each step, the 5% quantile rule over the scores of the pushes known when
-    # the step began (and scored out of sample, by an earlier step).
-    for k, t0 in enumerate(start):
-        past = sorted(
-            m.ranking[i]
-            for i, row in enumerate(d)
-            if row["label"] == 1 and step[i] >= 0 and row["known"] <= t0
-        )
-        want = -math.inf if not past else past[int(0.05 * len(past))]
-        assert m.thresholds[k] == want
-    skip = [
-        bool(r.evaluated[i] and step[i] >= 0 and m.ranking[i] < m.thresholds[step[i]])
-        for i in range(len(d))
-    ]
+    skip = _reference_skips(m, 0.05, cfg.evidence.alpha)
     assert skip == m.skip.tolist()
     assert sum(skip) > 0
     ev = [i for i in range(len(d)) if r.evaluated[i]]

@@ -122,16 +122,9 @@ def _render(r: dict[str, Any]) -> None:
         ("compute, total", f"{w['total_cost']:,.1f} s"),
         ("compute on models never pushed", f"{w['waste_cost']:,.1f} s ({w['waste_fraction']:.1%})"),
     ]
-    if p.get("available"):
-        rows.append(
-            (
-                "pruning gate would save",
-                f"{p['waste_saved_fraction']:.1%} of that waste, missing "
-                f"{p['pushes_missed_fraction']:.1%} of pushes ({p['pushes_missed']})",
-            )
-        )
-    else:
-        rows.append(("pruning gate replay", f"not run: {p.get('reason')}"))
+    from graphlets.demo.report import pruning_line
+
+    rows.append(pruning_line(p))
     out.print(_table("Waste (graphlets)", rows))
     url = r["store"]
     err.print(

@@ -165,37 +165,74 @@ def _render(r: dict[str, Any]) -> None:
         f"{period['pushed']:,} pushed, {period['unpushed'] + period['failed']:,} wasted",
         highlight=False,
     )
+    out.print(_headline(r), highlight=False)
     thr = r.get("threshold")
+    ev = r.get("evidence") or {}
     out.print(
         f"gate: {r['mode']} mode, budget {_pct(r['max_pushes_missed'])} of pushes missed, "
-        f"threshold {'-' if thr is None else f'{thr:.3g}'} (chosen from the past at each refit)",
+        f"threshold {'-' if thr is None else f'{thr:.3g}'} (chosen from the past at each refit); "
+        f"acts on a pipeline after {ev.get('min_trainings', '-')} trainings and "
+        f"{ev.get('min_pushes', '-')} pushes, and a backtest within the budget",
         highlight=False,
     )
-    table = Table("policy", "skipped", "waste saved", "compute saved", "pushes missed", box=None)
-    table.add_row(
-        "gate",
-        _pct(r["skip_rate"]),
-        _pct(r["waste_saved_fraction"]),
-        _pct(r["compute_saved_fraction"]),
-        _pct(r["pushes_missed_fraction"]),
+    table = Table(
+        box=None,
+        caption="saved: avoidable waste (anchor and downstream of skipped wasted trainings), "
+        "waste (with their upstream shares), compute; missed: pushed trainings skipped",
+        caption_justify="left",
     )
+    table.add_column("policy", no_wrap=True)
+    for name in ("skipped", "avoidable", "waste", "compute", "missed"):
+        table.add_column(name, justify="right", no_wrap=True)
+    _row(table, "gate", r)
     if r.get("oracle"):
-        o = r["oracle"]
-        table.add_row("oracle (latent causes)", _pct(o["skip_rate"]),
-                      _pct(o["waste_saved_fraction"]), _pct(o["compute_saved_fraction"]),
-                      _pct(o["pushes_missed_fraction"]))  # fmt: skip
+        _row(table, "oracle (latent causes)", r["oracle"])
     for name, b in r["baselines"].items():
-        table.add_row(escape(name.replace("_", " ")), _pct(b.get("skip_rate")),
-                      _pct(b.get("waste_saved_fraction")), _pct(b.get("compute_saved_fraction")),
-                      _pct(b.get("pushes_missed_fraction")))  # fmt: skip
+        _row(table, escape(name.replace("_", " ")), b)
     out.print(table)
     out.print(
         f"AUC {r['auc'] or 0:.3f}, precision {_pct(r['precision'])}, recall {_pct(r['recall'])}; "
         f"{r['pushes_delayed']} pushes delayed, {r['pushes_lost']} lost; staleness +"
         f"{r['staleness_increase_hours']['mean']:.1f} h mean, "
-        f"+{r['staleness_increase_hours']['max']:.1f} h max; paper: "
-        f"{_pct(r['paper_waste_saved_fraction'])} waste saved",
+        f"+{r['staleness_increase_hours']['max']:.1f} h max",
         highlight=False,
     )
+    _abstentions(r)
     if r.get("curve_png"):
         out.print(f"tradeoff curve: {escape(r['curve_png'])}", highlight=False)
+
+
+def _headline(r: dict[str, Any]) -> str:
+    """The gate's result, or its abstention: never a figure worse than not pruning."""
+    if r.get("abstained"):
+        return f"pruning gate {r.get('abstention_reason') or 'abstained'}; it skips nothing"
+    return (
+        f"pruning gate: saves {_pct(r.get('avoidable_waste_saved_fraction'))} of the waste "
+        f"(anchor and downstream of skipped trainings; {_pct(r['waste_saved_fraction'])} with "
+        f"their share of upstream), missing {_pct(r['pushes_missed_fraction'])} of pushes "
+        f"(budget {_pct(r['max_pushes_missed'])}); the paper's figure: "
+        f"{_pct(r['paper_waste_saved_fraction'])} of waste saved"
+    )
+
+
+def _row(table: Table, name: str, b: dict[str, Any]) -> None:
+    table.add_row(name, _pct(b.get("skip_rate")), _pct(b.get("avoidable_waste_saved_fraction")),
+                  _pct(b.get("waste_saved_fraction")), _pct(b.get("compute_saved_fraction")),
+                  _pct(b.get("pushes_missed_fraction")))  # fmt: skip
+
+
+def _abstentions(r: dict[str, Any], show: int = 5) -> None:
+    """Where the gate abstained (the pipelines with the most trainings first)."""
+    rows = r.get("abstentions") or []
+    if not rows or r.get("abstained"):
+        return
+    out.print(
+        f"abstained on {r['abstained_trainings']:,} trainings in {len(rows)} pipelines, e.g.:",
+        highlight=False,
+    )
+    for e in rows[:show]:
+        out.print(
+            f"  {escape(str(e['pipeline']))}: {e['trainings']} of {e['of']} trainings, "
+            f"{escape(str(e['reason']))}",
+            highlight=False,
+        )

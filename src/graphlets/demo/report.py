@@ -185,12 +185,36 @@ def pruning(store: MetadataStore, progress: Progress) -> dict[str, Any]:
     keep = (
         "skipped",
         "skip_rate",
+        "avoidable_waste_saved_fraction",
         "waste_saved_fraction",
         "compute_saved_fraction",
         "pushes_missed",
         "pushes_missed_fraction",
+        "max_pushes_missed",
+        "abstained",
+        "abstention_reason",
+        "abstained_trainings",
+        "abstentions",
+        "paper_waste_saved_fraction",
     )
     return {"available": True, **{k: report[k] for k in keep if k in report}}
+
+
+def pruning_line(p: dict[str, Any]) -> tuple[str, str]:
+    """The demo's one line on the gate: its abstention and why, or its saving within the
+    budget led by the avoidable waste, with the paper's figure beside it as the paper's."""
+    if not p.get("available"):
+        return "pruning gate replay", f"not run: {p.get('reason')}"
+    if p.get("abstained"):
+        return "pruning gate", f"{p.get('abstention_reason')}; it would skip nothing"
+    return (
+        "pruning gate would save",
+        f"{p['avoidable_waste_saved_fraction']:.1%} of that waste (anchor and downstream; "
+        f"{p['waste_saved_fraction']:.1%} with upstream shares), missing "
+        f"{p['pushes_missed_fraction']:.1%} of pushes ({p['pushes_missed']}, budget "
+        f"{p.get('max_pushes_missed', 0):.1%}); the paper's figure: "
+        f"{p.get('paper_waste_saved_fraction', 0.5):.0%} of waste saved",
+    )
 
 
 def summarize(

@@ -58,7 +58,8 @@ def no_pruning_and_random(r: Replay, skip: np.ndarray) -> dict[str, Any]:
 
 
 def _brief(fig: dict[str, Any]) -> dict[str, Any]:
-    keys = ("skip_rate", "waste_saved_fraction", "compute_saved_fraction", "pushes_missed_fraction")
+    keys = ("skip_rate", "waste_saved_fraction", "avoidable_waste_saved_fraction",
+            "compute_saved_fraction", "pushes_missed_fraction")  # fmt: skip
     return {k: fig[k] for k in keys}
 
 

@@ -15,11 +15,20 @@ Registered by the composition root (``graphlets run --prune``), or for one comma
 A skip is recorded by the runner as a CANCELED execution with ``skip_reason`` and the facts behind
 it (probability, threshold, mode, guards) in ``skip_details``. With fewer than ``min_history``
 decided trainings the gate never skips.
+
+Before it skips anything for a pipeline the gate needs evidence from the past that it holds its
+budget there (:mod:`graphlets.optimizer.evidence`): ``min_trainings`` decided trainings and
+``min_pushes`` pushes of that pipeline, and, for a threshold chosen for the budget, a time-ordered
+backtest on the held-out history (the threshold chosen on its older half is checked on its newer
+half, pooled and on the pipeline). Until then it abstains there: the training runs, the reason
+("abstained: 31 trainings, needs 100") is logged as a warning on ``graphlets.optimizer.gate``
+whenever it changes, and kept in :attr:`PruningGate.abstentions`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -33,14 +42,24 @@ from graphlets.hookspecs import SkipDecision, hookimpl
 from graphlets.lineage.categories import categorize
 from graphlets.model import Artifact, Context, ExecutionState, ExecutionType
 from graphlets.optimizer.candidate import Pending, candidate_row
+from graphlets.optimizer.evidence import (
+    Evidence,
+    adjusted_level,
+    backtest_reason,
+    conformal_threshold,
+    needed_pushes,
+    short_of,
+    too_few_reason,
+)
 from graphlets.optimizer.features import HOUR_MS, build_features, online_features
-from graphlets.optimizer.policy import Mode, budget_threshold, check_mode, score
+from graphlets.optimizer.policy import Mode, check_mode, score
 from graphlets.optimizer.predictor import Predictor, apply_calibration, calibrator
 from graphlets.optimizer.trace import History, load_history
 from graphlets.store import MetadataStore
 
 SKIP_REASON = "pruned: predicted not pushed"
 ENV_PREFIX = "GRAPHLETS_PRUNE_"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,10 @@ class GateConfig:
         min_history: decided trainings needed before the gate skips anything.
         holdout_fraction: newest share of the history held out to calibrate and to choose the
             threshold.
+        min_trainings: decided trainings of a pipeline before the gate skips any of its
+            trainings (see :class:`graphlets.optimizer.evidence.Evidence`).
+        min_pushes: pushes of a pipeline likewise.
+        alpha: significance of the per-pipeline backtest.
     """
 
     threshold: float | None = None
@@ -67,9 +90,18 @@ class GateConfig:
     max_trainings_without_push: int | None = 5
     min_history: int = 20
     holdout_fraction: float = 0.3
+    min_trainings: int = Evidence.min_trainings
+    min_pushes: int = Evidence.min_pushes
+    alpha: float = Evidence.alpha
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
+        self.evidence  # noqa: B018  (validates the minimums)
+
+    @property
+    def evidence(self) -> Evidence:
+        """The evidence minimums as :class:`Evidence`."""
+        return Evidence(self.min_trainings, self.min_pushes, self.alpha)
 
     @property
     def ranking(self) -> Mode:
@@ -89,6 +121,8 @@ class GateConfig:
             ("max_staleness_hours", float),
             ("max_trainings_without_push", int),
             ("min_history", int),
+            ("min_trainings", int),
+            ("min_pushes", int),
         ):
             raw = source.get(ENV_PREFIX + name.upper())
             if raw is not None:
@@ -106,6 +140,9 @@ class _Fitted:
     threshold: float
     trained_on: int
     fallback_cost: float
+    abstain: str | None = None
+    backtest: dict[str, tuple[int, int]] = field(default_factory=dict)
+    level: float | None = None
 
 
 @dataclass
@@ -114,6 +151,7 @@ class PruningGate:
 
     config: GateConfig = field(default_factory=GateConfig.from_env)
     fitted: _Fitted | None = None
+    abstentions: dict[str, str] = field(default_factory=dict)
 
     @hookimpl
     def should_skip_execution(
@@ -145,7 +183,13 @@ class PruningGate:
         history = load_history(store)
         fitted = self._fit(history)
         if fitted is None:
+            self._abstain(pending.pipeline, _too_little(history, self.config))
             return None
+        why = self._evidence(history, fitted, pending.pipeline)
+        if why is not None:
+            self._abstain(pending.pipeline, why)
+            return None
+        self.abstentions.pop(pending.pipeline, None)
         row = candidate_row(store, pending, history.decisions)
         feats = online_features(history.decisions, row)
         p = float(fitted.predictor.predict(feats)[0])
@@ -166,12 +210,37 @@ class PruningGate:
                 "predictor": fitted.predictor.kind,
                 "trained_on": fitted.trained_on,
                 "max_pushes_missed": self.config.max_pushes_missed,
+                "level": fitted.level,
+                "evidence": {
+                    "min_trainings": self.config.min_trainings,
+                    "min_pushes": self.config.min_pushes,
+                },
                 "guards": {
                     "max_staleness_hours": self.config.max_staleness_hours,
                     "max_trainings_without_push": self.config.max_trainings_without_push,
                 },
             },
         )
+
+    def _abstain(self, pipeline: str, reason: str) -> None:
+        """Run the training; log the reason when it is new for this pipeline."""
+        if self.abstentions.get(pipeline) != reason:
+            log.warning("pruning gate, pipeline %s: %s", pipeline, reason)
+        self.abstentions[pipeline] = reason
+
+    def _evidence(self, history: History, fitted: _Fitted, pipeline: str) -> str | None:
+        """Why the gate may not act on ``pipeline`` yet (None: it may)."""
+        d = history.decisions.filter(
+            (pl.col("pipeline") == pipeline) & pl.col("label").is_not_null()
+        )
+        pushes = int((d["label"] == 1).sum())
+        why = short_of(d.height, pushes, self.config.evidence)
+        if why is not None or self.config.threshold is not None:
+            return why
+        if fitted.abstain is not None:
+            return fitted.abstain
+        m, n = fitted.backtest.get(pipeline, (0, 0))
+        return backtest_reason(m, n, self.config.max_pushes_missed, self.config.alpha)
 
     def _shown(self, fitted: _Fitted, p: float, s: float) -> str:
         if self.config.ranking == "probability":
@@ -206,8 +275,10 @@ class PruningGate:
 
 
 def fit_gate_model(history: History, cfg: GateConfig, key: tuple[int, float]) -> _Fitted:
-    """Fit on the older part of the decided history, calibrate and choose the threshold on the
-    newest part (held out, so its predictions are honest), then refit on all of it."""
+    """Fit on the older part of the decided history and predict the newest part (held out, so
+    its predictions are honest); backtest a threshold chosen on the held-out part's older half
+    against its newer half; calibrate and choose the threshold on the whole held-out part at the
+    level the backtest allows; then refit on all of it."""
     d = history.decisions
     feats = build_features(d)
     feats = d.select("gid").join(feats, on="gid", how="left", maintain_order="left")
@@ -219,19 +290,65 @@ def fit_gate_model(history: History, cfg: GateConfig, key: tuple[int, float]) ->
     y = d["label"].fill_null(-1).to_numpy()
     first = Predictor("lightgbm").fit(feats[old], y[old])
     raw = first.raw(feats[new])
-    iso = calibrator(raw, y[new])
-    model = Predictor("lightgbm").fit(feats[rows], y[rows])
-    model.calibrator = iso
     cost = feats["cost_est"].to_numpy()
     finite = cost[np.isfinite(cost)]
     fallback = float(np.median(finite)) if finite.size else 1.0
+    model = Predictor("lightgbm").fit(feats[rows], y[rows])
+    model.calibrator = calibrator(raw, y[new])
+    fitted = _Fitted(key, model, float("-inf"), len(rows), fallback)
     if cfg.threshold is not None:
-        thr = cfg.threshold
-    else:
-        p_new = apply_calibration(iso, raw)
-        s = score(np.asarray(p_new), cost[new], cfg.ranking, fallback)
-        thr = budget_threshold(s[y[new] == 1], cfg.max_pushes_missed)
-    return _Fitted(key, model, float(thr), len(rows), fallback)
+        fitted.threshold = cfg.threshold
+        return fitted
+    names = d["pipeline"].fill_null("").to_numpy().astype(str)[new]
+    _backtest(fitted, raw, y[new], cost[new], names, cfg)
+    p_new = apply_calibration(model.calibrator, raw)
+    s = score(np.asarray(p_new), cost[new], cfg.ranking, fallback)
+    thr = conformal_threshold(s[y[new] == 1], fitted.level or cfg.max_pushes_missed)
+    if thr is None and fitted.abstain is None:
+        have = int((y[new] == 1).sum())
+        fitted.abstain = too_few_reason(have, fitted.level or 0.0, "held-out pushes")
+    fitted.threshold = float("-inf") if thr is None else thr
+    return fitted
+
+
+def _backtest(
+    fitted: _Fitted,
+    raw: np.ndarray,
+    y: np.ndarray,
+    cost: np.ndarray,
+    names: np.ndarray,
+    cfg: GateConfig,
+) -> None:
+    """Choose a threshold on the older half of the held-out rows (calibrated on it alone) and
+    count the pushes of the newer half it would have skipped, pooled and per pipeline."""
+    budget = cfg.max_pushes_missed
+    half = len(raw) // 2
+    iso = calibrator(raw[:half], y[:half])
+    s = score(np.asarray(apply_calibration(iso, raw)), cost, cfg.ranking, fitted.fallback_cost)
+    thr = conformal_threshold(s[:half][y[:half] == 1], budget)
+    later = np.arange(len(raw)) >= half
+    pushed = later & (y == 1)
+    n = int(pushed.sum())
+    if thr is None or n < needed_pushes(budget):
+        have = int((y[:half] == 1).sum()) if thr is None else n
+        what = "held-out pushes to choose a threshold on" if thr is None else "backtest pushes"
+        fitted.abstain = too_few_reason(have, budget, what)
+        fitted.level = budget
+        return
+    missed = pushed & (s < thr)
+    for name in np.unique(names[pushed]):
+        mine = names == name
+        fitted.backtest[str(name)] = (int((missed & mine).sum()), int((pushed & mine).sum()))
+    fitted.level = adjusted_level(budget, int(missed.sum()), n)
+
+
+def _too_little(history: History, cfg: GateConfig) -> str:
+    """Why no model could be fitted: too few decided trainings, or one outcome only."""
+    decided = history.decisions.filter(pl.col("label").is_not_null())
+    if decided.height < cfg.min_history:
+        have, need = decided.height, cfg.min_history
+        return f"abstained: {have} decided trainings in the store, needs {need}"
+    return "abstained: every decided training had the same outcome"
 
 
 def is_training(node: Any, execution_type: ExecutionType) -> bool:

@@ -1,9 +1,12 @@
-"""The tradeoff curve: waste saved against pushes missed, one line per predictor, as a PNG."""
+"""The tradeoff curve: waste saved against pushes missed, one line per predictor, as a PNG and
+as JSON beside it (``tradeoff.png`` + ``tradeoff.json``, which the web's waste page draws)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,4 +48,43 @@ def tradeoff_png(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+    return path
+
+
+def tradeoff_doc(
+    curves: Mapping[str, Curve],
+    points: Mapping[str, tuple[float, float]],
+    budget: float,
+    title: str,
+    max_points: int = 80,
+) -> dict[str, Any]:
+    """The data of :func:`tradeoff_png` as JSON: what the web's waste page draws.
+
+    ``points`` is the first curve (the gate's predictor) thinned to ``max_points`` over the
+    plotted range, then the labelled operating points; ``curves`` holds every curve, thinned."""
+    xlim = min(1.0, max(0.2, budget * 5))
+
+    def thin(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+        keep = np.flatnonzero(x <= xlim)
+        if keep.size > max_points:
+            keep = keep[np.linspace(0, keep.size - 1, max_points).round().astype(int)]
+        return [(round(float(x[i]), 6), round(float(y[i]), 6)) for i in keep]
+
+    thinned = {name: thin(x, y) for name, (x, y) in curves.items()}
+    first = next(iter(thinned.values()), [])
+    return {
+        "title": title,
+        "x_label": "pushes missed (fraction of pushed trainings)",
+        "y_label": "waste saved (fraction of wasted compute)",
+        "budget": budget,
+        "points": [{"x": x, "y": y, "label": ""} for x, y in first]
+        + [{"x": float(px), "y": float(py), "label": name} for name, (px, py) in points.items()],
+        "curves": {name: [{"x": x, "y": y} for x, y in pts] for name, pts in thinned.items()},
+    }
+
+
+def tradeoff_json(path: Path, doc: Mapping[str, Any]) -> Path:
+    """Write ``doc`` (see :func:`tradeoff_doc`) beside the PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1))
     return path

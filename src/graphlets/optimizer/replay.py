@@ -27,6 +27,7 @@ import polars as pl
 from graphlets.errors import InvalidArgumentError
 from graphlets.lineage import LoadFilter
 from graphlets.optimizer import baselines
+from graphlets.optimizer.evidence import Evidence, StepGate, abstention_report, gate_steps
 from graphlets.optimizer.features import DAY_MS, FEATURES, build_features
 from graphlets.optimizer.oracle import oracle_causes, with_causes
 from graphlets.optimizer.outcomes import realised
@@ -37,8 +38,6 @@ from graphlets.optimizer.policy import (
     apply_guards,
     check_mode,
     score,
-    skip_mask,
-    step_thresholds,
 )
 from graphlets.optimizer.predictor import Kind, Predictor, classification_metrics
 from graphlets.optimizer.trace import History, load_history
@@ -74,6 +73,8 @@ class ReplayConfig:
         plot: write the tradeoff curve PNG here.
         seed: random seed (predictors).
         min_train: fewest decided trainings to fit a model on.
+        evidence: what the gate needs from the past before it skips anything for a pipeline
+            (:mod:`graphlets.optimizer.evidence`); without it, it abstains there.
     """
 
     max_pushes_missed: float = 0.02
@@ -90,6 +91,7 @@ class ReplayConfig:
     plot: Path | None = None
     seed: int = 0
     min_train: int = 30
+    evidence: Evidence = field(default_factory=Evidence)
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
@@ -141,6 +143,7 @@ class Replay:
     total_cost: float
     cfg: ReplayConfig
     fallback_cost: float
+    pipeline: np.ndarray
 
     @property
     def period(self) -> tuple[int, int]:
@@ -175,6 +178,9 @@ def prepare(history: History, cfg: ReplayConfig) -> Replay:
         total_cost=float(total.sum()),
         cfg=cfg,
         fallback_cost=float(np.median(early)) if early.size else 1.0,
+        pipeline=np.unique(d["pipeline"].fill_null("").to_numpy().astype(str), return_inverse=True)[
+            1
+        ].astype(np.int64),
     )
 
 
@@ -208,12 +214,30 @@ def evaluate_history(
     report["curve_at_budget"] = main.best_at(cfg.max_pushes_missed)
     report["vs_oracle"] = _vs_oracle(report)
     if cfg.plot is not None:
-        from graphlets.optimizer.plot import tradeoff_png
-
-        title = f"waste saved vs pushes missed ({report['period']['graphlets']} trainings)"
-        tradeoff_png(cfg.plot, curves, points, cfg.max_pushes_missed, title)
-        report["curve_png"] = str(cfg.plot)
+        _plot(cfg.plot, report, curves, points, cfg.max_pushes_missed)
     return report
+
+
+def _plot(
+    path: Path,
+    report: dict[str, Any],
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    points: dict[str, tuple[float, float]],
+    budget: float,
+) -> None:
+    """The tradeoff PNG at ``path`` and its data beside it (same name, ``.json``)."""
+    from graphlets.optimizer.plot import tradeoff_doc, tradeoff_json, tradeoff_png
+
+    title = f"waste saved vs pushes missed ({report['period']['graphlets']} trainings)"
+    tradeoff_png(path, curves, points, budget, title)
+    doc = tradeoff_doc(curves, points, budget, title)
+    doc["gate"] = {k: report[k] for k in _GATE_KEYS}
+    report["curve_png"] = str(path)
+    report["curve_json"] = str(tradeoff_json(path.with_suffix(".json"), doc))
+
+
+_GATE_KEYS = ("abstained", "abstention_reason", "avoidable_waste_saved_fraction",
+              "waste_saved_fraction", "pushes_missed_fraction", "max_pushes_missed")  # fmt: skip
 
 
 @dataclass
@@ -223,15 +247,21 @@ class ModelReplay:
     r: Replay
     scores: Scores
     ranking: np.ndarray
-    thresholds: np.ndarray
+    gate: StepGate
     skip: np.ndarray
     report: dict[str, Any]
 
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Threshold in force during each step (``-inf``: none)."""
+        return self.gate.thresholds
+
     def at_budget(self, budget: float) -> dict[str, Any]:
-        """Figures with thresholds chosen from the past for another budget."""
-        thr = _thresholds(self.r, self.ranking, self.scores, budget)
-        skip = _skip(self.r, self.ranking, self.scores, thr)
-        return {"budget": budget, **_figures(self.r, skip)}
+        """Figures with thresholds chosen, and evidence checked, from the past for another
+        budget."""
+        gate = _gate(self.r, self.ranking, self.scores, budget)
+        skip = _skip(self.r, self.ranking, self.scores, gate)
+        return {"budget": budget, **_figures(self.r, skip), **abstentions(self.r, gate)}
 
     def sweep(self, thresholds: tuple[float, ...]) -> list[dict[str, Any]]:
         """Figures of fixed probability thresholds over the whole evaluated period."""
@@ -277,30 +307,49 @@ def replay_model(
     # Isotonic calibration is flat in places; the raw probability breaks its ties.
     p = scores.p + 1e-6 * np.nan_to_num(scores.raw)
     ranking = score(p, feats["cost_est"].to_numpy(), r.cfg.mode, r.fallback_cost)
-    thr = _thresholds(r, ranking, scores, r.cfg.max_pushes_missed)
-    skip = _skip(r, ranking, scores, thr)
+    gate = _gate(r, ranking, scores, r.cfg.max_pushes_missed)
+    skip = _skip(r, ranking, scores, gate)
     decided = r.evaluated & (r.label >= 0)
     report = _figures(r, skip)
     report |= classification_metrics(scores.p[decided], r.label[decided], skip[decided])
-    used = thr[np.unique(scores.step[r.evaluated & (scores.step >= 0)])]
+    report |= abstentions(r, gate)
+    acting = np.unique(scores.step[r.evaluated & gate.eligible & (scores.step >= 0)])
+    used = gate.thresholds[acting]
     used = used[np.isfinite(used)]
     report["threshold"] = float(np.median(used)) if used.size else None
     report["threshold_range"] = [float(used.min()), float(used.max())] if used.size else None
     report["predictor"] = kind
-    return ModelReplay(r, scores, ranking, thr, skip, report)
+    return ModelReplay(r, scores, ranking, gate, skip, report)
 
 
-def _thresholds(r: Replay, ranking: np.ndarray, scores: Scores, budget: float) -> np.ndarray:
+def _gate(r: Replay, ranking: np.ndarray, scores: Scores, budget: float) -> StepGate:
     window = None if r.cfg.threshold_window_days is None else r.cfg.threshold_window_days * DAY_MS
-    return step_thresholds(
-        ranking, r.label, r.known, scores.step, scores.step_start, budget, window
+    return gate_steps(
+        ranking,
+        r.label,
+        r.known,
+        scores.step,
+        scores.step_start,
+        r.pipeline,
+        budget,
+        r.cfg.evidence,
+        window,
+        scores.calibrated,
     )
 
 
-def _skip(r: Replay, ranking: np.ndarray, scores: Scores, thr: np.ndarray) -> np.ndarray:
-    skip = skip_mask(ranking, scores.step, thr) & r.evaluated
+def _skip(r: Replay, ranking: np.ndarray, scores: Scores, gate: StepGate) -> np.ndarray:
+    ok = scores.step >= 0
+    thr = gate.row_thresholds
+    skip = ok & np.isfinite(ranking) & (ranking < thr) & gate.eligible & r.evaluated
     series = r.d["series"].to_numpy()
     return apply_guards(skip, series, r.d["t"].to_numpy(), r.known, r.label, r.cfg.guards)
+
+
+def abstentions(r: Replay, gate: StepGate) -> dict[str, Any]:
+    """Where and why the gate abstained in the evaluated period (see :mod:`evidence`)."""
+    names = r.d["pipeline"].fill_null("").to_numpy().astype(str)
+    return abstention_report(gate, r.evaluated, names)
 
 
 def _figures(r: Replay, skip: np.ndarray, brief: bool = False) -> dict[str, Any]:
@@ -336,6 +385,12 @@ def _header(r: Replay, history: History) -> dict[str, Any]:
             **{o: int(by.get(o, 0)) for o in ("pushed", "unpushed", "failed", "pending")},
             "waste_cost": float(ev["waste"].sum()),
             "total_cost": r.total_cost,
+        },
+        "evidence": {
+            "min_trainings": r.cfg.evidence.min_trainings,
+            "min_pushes": r.cfg.evidence.min_pushes,
+            "alpha": r.cfg.evidence.alpha,
+            "shift_alpha": r.cfg.evidence.shift_alpha,
         },
         "payload_features": bool(len(history.payloads)),
         "definitions": baselines.DEFINITIONS,

@@ -84,12 +84,16 @@ class Scores:
         p: calibrated push probability (NaN likewise).
         step: index of the step that predicted the row (-1 before the start).
         step_start: start time (ms) of each step.
+        calibrated: per step, True when its model was fitted on enough trainings and calibrated
+            on earlier out-of-sample predictions: only then are its probabilities comparable with
+            other steps' (a threshold chosen from them means the same thing).
     """
 
     raw: np.ndarray
     p: np.ndarray
     step: np.ndarray
     step_start: np.ndarray
+    calibrated: np.ndarray | None = None
 
 
 def walk(
@@ -119,6 +123,7 @@ def walk(
     p = np.full(n, np.nan)
     step = np.full(n, -1, dtype=np.int64)
     bounds = sched.boundaries
+    calibrated = np.zeros(len(bounds) - 1, dtype=bool)
     for k in range(len(bounds) - 1):
         lo, hi = bounds[k], bounds[k + 1]
         test = np.flatnonzero((t >= lo) & (t < hi))
@@ -137,6 +142,7 @@ def walk(
         past = seen & np.isfinite(raw) & (step >= 0)
         iso = calibrator(raw[past], label[past])
         p[test] = apply_calibration(iso, raw[test])
+        calibrated[k] = model.model is not None and iso is not None
         step[test] = k
         progress(int(lo), k + 1, len(bounds) - 1)
-    return Scores(raw, p, step, bounds[:-1])
+    return Scores(raw, p, step, bounds[:-1], calibrated)

@@ -309,10 +309,17 @@ def waste(ctx: WebContext) -> dict[str, Any]:
 
 
 def tradeoff(ctx: WebContext) -> dict[str, Any]:
-    """The optimizer's tradeoff curve from ``reports_dir``: ``tradeoff.json`` points (drawn as
-    SVG) and/or ``tradeoff.png``; ``available`` is False when neither exists."""
+    """The optimizer's tradeoff curve from ``reports_dir``: what ``graphlets optimize evaluate
+    --plot DIR/tradeoff.png`` writes there (``tradeoff.png`` and its data, ``tradeoff.json``,
+    drawn as SVG); ``available`` is False when neither exists, and ``command`` says how to make
+    them. Nothing else is kept: the page shows the files as they are."""
     folder = ctx.settings.reports_dir
-    doc: dict[str, Any] = {"available": False, "points": [], "png": None}
+    doc: dict[str, Any] = {"available": False, "points": [], "png": None, "gate": None}
+    doc["folder"] = None if folder is None else str(folder)
+    target = "DIR/tradeoff.png" if folder is None else str(folder / "tradeoff.png")
+    doc["command"] = (
+        f"graphlets optimize evaluate --store {ctx.store.url.redacted()} --plot {target}"
+    )
     if folder is None:
         return doc
     png, data = folder / "tradeoff.png", folder / "tradeoff.json"
@@ -325,6 +332,8 @@ def tradeoff(ctx: WebContext) -> dict[str, Any]:
             doc["error"] = f"{data.name} is not valid JSON: rerun the optimizer's replay"
             return doc
         doc.update(_curve(raw))
+        gate = raw.get("gate") if isinstance(raw, dict) else None
+        doc["gate"] = gate if isinstance(gate, dict) else None
     return doc
 
 
@@ -350,7 +359,7 @@ def _curve(raw: Any) -> dict[str, Any]:
     if not isinstance(points, list):
         points = []
     good = [
-        {"x": float(p["x"]), "y": float(p["y"]), "label": str(p.get("label", ""))}
+        {"x": float(p["x"]), "y": float(p["y"]), "label": str(p.get("label") or "")}
         for p in points
         if isinstance(p, dict) and _is_num(p.get("x")) and _is_num(p.get("y"))
     ]
