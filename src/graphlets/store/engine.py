@@ -162,6 +162,12 @@ def map_db_error(
             f"{where} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s ({msg}): "
             "wait for it to finish or stop it, then retry"
         )
+    if url.backend == "postgresql" and "index row size" in msg:
+        return InvalidArgumentError(
+            f"a text value sent to {where} is too long for PostgreSQL's index on it ({msg}): "
+            "keep names and string properties under about 2,000 bytes; store bigger text as a "
+            "blob and record its URI"
+        )
     if url.backend == "postgresql" and any(k in msg for k in _NUL):
         return InvalidArgumentError(
             f"a text value sent to {where} contains a NUL byte (0x00), which PostgreSQL cannot "
