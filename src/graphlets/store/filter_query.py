@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     Table,
     and_,
     exists,
     false,
+    literal,
     not_,
     or_,
     select,
@@ -300,8 +302,8 @@ def _fit(value: Any, want: str, word: str, q: str) -> Any:
     if want == "float" and is_num:
         return float(value)
     if want == "int" and is_num and isinstance(value, int):
-        if -_INT64 <= value < _INT64:
-            return value
+        if -_INT64 <= value < _INT64:  # bound as BIGINT: MLMD's PostgreSQL ids are int4 columns
+            return literal(value, BigInteger())
         raise FilterQueryError(
             f"filter_query {q}: {str(value)[:30]} is outside the 64-bit integer range of "
             f"{word[:40]!r}"
