@@ -124,6 +124,8 @@ def test_values_must_suit_their_field(store: MetadataStore, query: str, words: s
         "properties.p.double_value > 2",
         "properties.p.bool_value = 1",
         "properties.p.bool_value = FALSE",
+        "properties.p.bool_value < 1",
+        "properties.p.bool_value >= TRUE",
         "state = 2",
         "create_time_since_epoch > -1",
         f"id < {2**63 - 1}",

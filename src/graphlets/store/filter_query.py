@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     Select,
     Table,
@@ -297,7 +298,7 @@ def _fit(value: Any, want: str, word: str, q: str) -> Any:
     if want == "str" and isinstance(value, str):
         return value
     if want == "bool" and (isinstance(value, bool) or value in (0, 1)):
-        return bool(value)
+        return literal(bool(value), Boolean())  # a bound value, so < and > compile too
     is_num = isinstance(value, int | float) and not isinstance(value, bool)
     if want == "float" and is_num:
         return float(value)
