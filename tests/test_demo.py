@@ -9,12 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from graphlets.cli.main import app
-from graphlets.demo import MODEL, run_demo
+from graphlets.demo import MARKER, MODEL, prepare_folder, run_demo
+from graphlets.errors import WouldOverwriteError
 from graphlets.lineage import segment_store
 from graphlets.registry import ModelRegistry
 from graphlets.store import MetadataStore
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +21,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[ty
     return run_demo(tmp_path_factory.mktemp("demo"), spans=24, rows=600, replay=False)
 
 
+@pytest.mark.slow
 def test_report_matches_the_store(report: dict) -> None:  # type: ignore[type-arg]
     with MetadataStore(str(report["store"])) as store:
         assert report["runs"] == len(store.get_contexts_by_type("pipeline_run")) == 24
@@ -40,6 +40,7 @@ def test_report_matches_the_store(report: dict) -> None:  # type: ignore[type-ar
     assert report["waste"]["graphlets"] == report["models_trained"]
 
 
+@pytest.mark.slow
 def test_incidents_are_caught_on_their_spans(report: dict) -> None:  # type: ignore[type-arg]
     rows = {r["incident"]: r for r in report["incidents"]}
     for name in ("schema break", "missing-value spike", "concept drift"):
@@ -53,6 +54,7 @@ def test_incidents_are_caught_on_their_spans(report: dict) -> None:  # type: ign
     assert report["registry"]["production"] is not None
 
 
+@pytest.mark.slow
 def test_cli_json_is_one_document(tmp_path: Path) -> None:
     args = [
         "demo",
@@ -69,3 +71,63 @@ def test_cli_json_is_one_document(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["runs"] == 12 and doc["store"].endswith("store.sqlite")
+
+
+# --dir: never delete what the demo did not write ---------------------------------------------
+
+
+def _user_files(folder: Path) -> dict[str, bytes]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"store.sqlite": b"my own store", "data/keep.csv": b"a,b\n1,2\n", "notes.txt": b"hi"}
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return files
+
+
+def test_demo_refuses_a_folder_without_its_marker(tmp_path: Path) -> None:
+    folder = tmp_path / "home"
+    files = _user_files(folder)
+    res = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--spans", "10", "--rows", "200"])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--force" in lines[0] and MARKER in lines[0]
+    assert {n: (folder / n).read_bytes() for n in files} == files  # nothing touched
+    assert not (folder / MARKER).exists()
+
+
+def test_prepare_folder_reuses_only_a_marked_or_empty_folder(tmp_path: Path) -> None:
+    fresh = tmp_path / "new" / "demo"
+    prepare_folder(fresh)  # a missing folder is created and marked
+    assert (fresh / MARKER).is_file()
+    (fresh / "store.sqlite").write_bytes(b"earlier demo")
+    (fresh / "data").mkdir()
+    (fresh / "data" / "span-1.csv").write_text("x")
+    prepare_folder(fresh)  # an earlier demo is replaced
+    assert sorted(p.name for p in fresh.iterdir()) == [MARKER]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    prepare_folder(empty)
+    assert (empty / MARKER).is_file()
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(WouldOverwriteError):
+        prepare_folder(a_file)
+
+
+def test_force_replaces_only_the_demo_files(tmp_path: Path) -> None:
+    folder = tmp_path / "home"
+    _user_files(folder)
+    with pytest.raises(WouldOverwriteError) as err:
+        prepare_folder(folder)
+    assert str(folder) in str(err.value)
+    prepare_folder(folder, force=True)
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "notes.txt"]
+
+
+@pytest.mark.slow
+def test_cli_demo_twice_in_a_row(tmp_path: Path) -> None:
+    args = ["demo", "--dir", str(tmp_path / "d"), "--spans", "10", "--rows", "200", "--json"]
+    for _ in range(2):  # `make demo` twice
+        res = CliRunner().invoke(app, [*args, "--no-replay"])
+        assert res.exit_code == 0, res.stderr

@@ -29,7 +29,14 @@ from __future__ import annotations
 
 
 class GraphletsError(Exception):
-    """Root of every expected graphlets failure; ``str(err)`` is the one-line headline."""
+    """Root of every expected graphlets failure; ``str(err)`` is the one-line headline.
+
+    Line breaks inside the message (a file name or filter the user typed may hold one) are
+    shown escaped, so the headline stays one line wherever it is printed.
+    """
+
+    def __str__(self) -> str:
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
 
 
 class StoreError(GraphletsError):
