@@ -12,21 +12,32 @@ is a bug and keeps its traceback.
     │   ├── NotAStoreError            the file is not SQLite / not an MLMD store
     │   ├── SchemaVersionError        another MLMD schema version, or graphlets migrations pending
     │   ├── StoreConnectionError      the server cannot be reached
+    │   ├── StoreReadOnlyError        the file or its folder is not writable
+    │   ├── StoreBusyError            another process held a lock past the busy timeout
     │   └── ConcurrencyError          a write kept failing under contention
     ├── NotFoundError                 an id, type or name that does not exist
     ├── AlreadyExistsError            a duplicate name, or an incompatible type redefinition
     ├── ConflictError                 a write's precondition no longer holds (another writer won)
     ├── InvalidArgumentError          bad values passed to the API
     │   ├── FilterQueryError          a filter_query outside the supported subset
+    │   ├── WouldOverwriteError       data we did not write would be deleted (pass --force)
     │   └── IdError                   a CLI/web id that is not `kind:number`
-    └── TypeMismatchError             a property value whose type disagrees with the type schema
+    ├── TypeMismatchError             a property value whose type disagrees with the type schema
+    └── ExecutorError                 an executor cannot start (e.g. a Dask scheduler unreachable)
 """
 
 from __future__ import annotations
 
 
 class GraphletsError(Exception):
-    """Root of every expected graphlets failure; ``str(err)`` is the one-line headline."""
+    """Root of every expected graphlets failure; ``str(err)`` is the one-line headline.
+
+    Line breaks inside the message (a file name or filter the user typed may hold one) are
+    shown escaped, so the headline stays one line wherever it is printed.
+    """
+
+    def __str__(self) -> str:
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
 
 
 class StoreError(GraphletsError):
@@ -47,6 +58,14 @@ class SchemaVersionError(StoreError):
 
 class StoreConnectionError(StoreError):
     """The database server could not be reached."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The store's file (or the folder SQLite writes its -wal/-shm files into) is read-only."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the store locked longer than the busy timeout."""
 
 
 class ConcurrencyError(StoreError):
@@ -74,9 +93,17 @@ class FilterQueryError(InvalidArgumentError):
     """A ``ListOptions.filter_query`` outside the documented subset of MLMD's syntax."""
 
 
+class WouldOverwriteError(InvalidArgumentError):
+    """A command would delete or replace files or tables it did not create itself."""
+
+
 class IdError(InvalidArgumentError):
     """A typed id (``artifact:12``) that does not parse."""
 
 
 class TypeMismatchError(GraphletsError):
     """A property value whose Python type disagrees with the declared property type."""
+
+
+class ExecutorError(GraphletsError):
+    """An executor cannot start, e.g. its Dask scheduler does not answer."""

@@ -51,3 +51,31 @@ def test_allowed_kinds() -> None:
     with pytest.raises(IdError) as err:
         parse_id("5", allowed=("run",))
     assert "run:5" in str(err.value) and "artifact" not in str(err.value)
+
+
+# out of range and non-ASCII digits -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "artifact:9223372036854775808",  # 2**63
+        "artifact:" + "9" * 400,
+        "artifact:\uff11",  # full-width one: str.isdigit() says yes
+        "execution:\u0663",  # Arabic-Indic three
+        "context:\u00b2",  # superscript two
+        "artifact:1\u200b",  # zero-width space
+        "\uff11\uff12",  # a bare full-width number
+    ],
+)
+def test_out_of_range_and_non_ascii_ids_are_refused(text: str) -> None:
+    with pytest.raises(IdError) as err:
+        parse_id(text)
+    msg = str(err.value)
+    assert "\n" not in msg and len(msg) < 300
+
+
+def test_the_largest_int64_id_parses() -> None:
+    assert parse_id(f"artifact:{2**63 - 1}").id == 2**63 - 1
+    with pytest.raises(IdError, match="out of range"):
+        parse_id(f"artifact:{2**63}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import DBAPIError
 
 from graphlets.errors import GraphletsError
 
@@ -56,11 +58,30 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except GraphletsError as exc:
             fail(str(exc))
+        except (sqlite3.Error, DBAPIError) as exc:
+            # a reader that opened the database without the store's engine (so its errors were
+            # not mapped there): the same one-line messages, naming the --store of the command
+            mapped = _db_error(kwargs.get("store"), exc)
+            if mapped is None:
+                raise
+            fail(str(mapped))
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _db_error(store: object, exc: Exception) -> GraphletsError | None:
+    from graphlets.store.engine import map_db_error
+    from graphlets.store.url import parse_store_url
+
+    try:
+        url = parse_store_url(store if isinstance(store, str) else None)
+    except GraphletsError:
+        return None
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return map_db_error(url, orig)
 
 
 def fail(message: str) -> NoReturn:

@@ -29,11 +29,24 @@ def demo(
         str | None,
         typer.Option("--store", help="Not used: the demo always writes DIR/store.sqlite."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace DIR's store.sqlite, blobs/ and data/ even if DIR holds no earlier demo.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a continuous-training pipeline over drifting daily spans with injected incidents
     (schema break, missing spike, concept drift, code change) into DIR/store.sqlite, then print
-    what happened: runs, trainings, pushes, blocked spans, anomalies, alerts, waste, pruning."""
+    what happened: runs, trainings, pushes, blocked spans, anomalies, alerts, waste, pruning.
+
+    DIR must be new, empty or an earlier demo's folder (it holds a `.graphlets-demo` marker);
+    anything else is refused without --force, so the demo never deletes files it did not write."""
+    from graphlets.demo import prepare_folder
+
+    prepare_folder(folder, force)  # refuse before any work, and before the progress display
     report = _run(folder, spans, rows, replay)
     if as_json:
         emit_json(report)

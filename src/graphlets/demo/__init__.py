@@ -30,6 +30,7 @@ from graphlets.components.rollout import StagedRollout
 from graphlets.demo.data import LABEL, Incidents, write_spans
 from graphlets.demo.history import record_history
 from graphlets.demo.report import summarize
+from graphlets.errors import WouldOverwriteError
 from graphlets.pipeline import Pipeline, Runner
 from graphlets.pipeline.clock import SpanClock
 from graphlets.pipeline.session import plain_hooks
@@ -37,17 +38,39 @@ from graphlets.registry import ModelRegistry
 from graphlets.store import MetadataStore
 from graphlets.store.blobs import BlobStore, default_blob_url
 
-__all__ = ["MODEL", "PIPELINE", "demo_store_url", "record_history", "run_demo"]
+__all__ = ["MARKER", "MODEL", "PIPELINE", "demo_store_url", "prepare_folder", "record_history"]
+__all__ += ["run_demo"]
 
 MODEL = "churn"
 PIPELINE = "churn-ct"
 LOST_FEATURES = ["monthly_charges", "tenure_months"]
+MARKER = ".graphlets-demo"
 Advance = Callable[[str, int, int], None]
 
 
 def demo_store_url(folder: Path) -> str:
     """The embedded SQLite store inside the demo folder."""
     return f"sqlite:///{folder.resolve() / 'store.sqlite'}"
+
+
+def prepare_folder(folder: Path, force: bool = False) -> None:
+    """Empty the demo's own files from ``folder`` and mark it as a demo folder.
+
+    Only a folder that is missing, empty or marked by an earlier demo (:data:`MARKER`) is
+    reused; anything else (``~/.graphlets``, a project folder) is refused unless ``force``, so
+    the demo never deletes files it did not write.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise WouldOverwriteError(f"demo folder {folder} is a file: pass --dir a folder")
+    marked = (folder / MARKER).is_file()
+    if folder.exists() and not force and not marked and any(folder.iterdir()):
+        raise WouldOverwriteError(
+            f"demo folder {folder} is not empty and holds no earlier demo (no {MARKER} "
+            "file): choose a new --dir, or pass --force to replace its store.sqlite, "
+            "blobs/ and data/"
+        )
+    _reset(folder)
+    (folder / MARKER).write_text("written by `graphlets demo`; the next demo may replace this\n")
 
 
 def _reset(folder: Path) -> None:
@@ -82,12 +105,14 @@ def run_demo(
     advance: Advance | None = None,
     alert_sink: Callable[[str], None] | None = None,
     epoch_ms: int | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Run the demo into ``folder`` (replacing an earlier demo there); returns the report.
+    """Run the demo into ``folder`` (replacing an earlier demo there, see
+    :func:`prepare_folder`); returns the report.
 
     ``epoch_ms`` is the time of span 0 (default: ``spans`` days before today's midnight, UTC).
     """
-    _reset(folder)
+    prepare_folder(folder, force)
     clock = SpanClock(epoch_ms) if epoch_ms is not None else SpanClock.ending_today(spans)
     incidents = Incidents.scaled(spans)
     data = folder / "data"

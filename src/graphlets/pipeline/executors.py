@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 import cloudpickle  # type: ignore[import-untyped]
 
-from graphlets.errors import InvalidArgumentError
+from graphlets.errors import ExecutorError, InvalidArgumentError
 from graphlets.pipeline.task import TaskResult, TaskSpec, run_task
 
 
@@ -106,7 +107,7 @@ class DaskExecutor:
             self._client: Any = Client(self._cluster)  # type: ignore[no-untyped-call]
             self.name = "dask-local"
         else:
-            self._client = Client(address, timeout=10)  # type: ignore[no-untyped-call]
+            self._client = _connect(Client, address)
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
             self.name = f"dask://{address.split('://', 1)[-1]}"
 
@@ -127,6 +128,31 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _connect(client_cls: Any, address: str) -> Any:
+    """A client of the scheduler at ``address``, or one :class:`ExecutorError` line after
+    ``GRAPHLETS_DASK_TIMEOUT`` seconds (default 5) when it does not answer; distributed's own
+    connection retries log nothing meanwhile."""
+    timeout = float(os.environ.get("GRAPHLETS_DASK_TIMEOUT") or 5)
+    shown = f"dask://{address.split('://', 1)[-1]}"
+    quiet = [
+        logging.getLogger(n) for n in ("distributed", "distributed.comm", "distributed.client")
+    ]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.CRITICAL)
+    try:
+        return client_cls(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise ExecutorError(
+            f"Dask scheduler {shown} did not answer within {timeout:g} s ({reason}): start it "
+            "(`dask scheduler`), check HOST:PORT, or use --executor process"
+        ) from None
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
 
 
 def make_executor(spec: str | None, workers: int | None = None) -> Executor:

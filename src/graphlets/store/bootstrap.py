@@ -23,7 +23,7 @@ from graphlets.errors import (
 from graphlets.model.enums import SYSTEM_ARTIFACT_TYPES, SYSTEM_EXECUTION_TYPES, TypeKind
 from graphlets.store import migrate
 from graphlets.store.engine import WRITE_OPTION, make_engine
-from graphlets.store.schema import SCHEMA_VERSION, mlmd_env, type_table
+from graphlets.store.schema import MLMD_TABLES, SCHEMA_VERSION, mlmd_env, type_table
 from graphlets.store.url import StoreURL
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -110,7 +110,9 @@ def init_store(url: StoreURL, engine: Engine | None = None) -> bool:
     engine = engine or make_engine(url)
     try:
         with engine.connect() as conn:
-            exists = "mlmdenv" in {t.lower() for t in inspect(conn).get_table_names()}
+            tables = {t.lower() for t in inspect(conn).get_table_names()}
+        _refuse_foreign_tables(url, tables)
+        exists = "mlmdenv" in tables
         if url.path is not None and not exists:
             _set_wal(engine)
         if not exists:
@@ -124,6 +126,24 @@ def init_store(url: StoreURL, engine: Engine | None = None) -> bool:
     finally:
         if own:
             engine.dispose()
+
+
+def _refuse_foreign_tables(url: StoreURL, tables: set[str]) -> None:
+    """Refuse a database holding tables that are neither MLMD's nor graphlets' own: ``store init``
+    would add a store beside someone else's data (and switch a SQLite file to WAL)."""
+    ours = {t.name.lower() for t in MLMD_TABLES} | {"mlmdenv"}
+    foreign = sorted(
+        t for t in tables if t not in ours and not t.startswith(("graphlets_", "sqlite_"))
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise NotAStoreError(
+            f"{url.path or url.redacted()} already holds {len(foreign)} table(s) that are not "
+            f"MLMD's ({shown}): store init leaves other data alone; point --store at a new file "
+            "or an empty database"
+        )
 
 
 def _set_wal(engine: Engine) -> None:

@@ -3,22 +3,31 @@
 MLMD stores a struct as ``string_value = "mlmd-struct::" + base64(Struct)``; we write and read the
 same bytes through protobuf's ``Struct`` so ml-metadata decodes what we write. A ``proto_value`` (an
 ``Any``) written by other tools reads as ``{"@type": url, "value_base64": ...}``.
+
+Reads never fail on one stored value: a struct that is not valid base64 or protobuf (another
+tool's bug, a hand edit, a struct nested beyond protobuf's recursion limit) or an ``Any`` that
+does not parse reads as the string ``"<undecodable: REASON>"`` (:func:`undecodable`), so a page of
+nodes still renders and shows which value is damaged.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from google.protobuf import any_pb2, json_format, struct_pb2
+from google.protobuf.message import DecodeError
 
 from graphlets.errors import TypeMismatchError
 from graphlets.model.entities import PropertyValue
 from graphlets.model.enums import PropertyType
 
 STRUCT_PREFIX = "mlmd-struct::"
+UNDECODABLE_PREFIX = "<undecodable: "
+_DECODE_ERRORS = (DecodeError, binascii.Error, ValueError, RecursionError, TypeError)
 _COLUMNS = ("int_value", "double_value", "string_value", "bool_value", "proto_value")
 
 
@@ -53,10 +62,49 @@ def encode_struct(value: Mapping[str, Any]) -> str:
 
 
 def decode_struct(text: str) -> dict[str, Any]:
-    """Inverse of :func:`encode_struct`."""
+    """Inverse of :func:`encode_struct`; raises on a damaged value (see :func:`read_struct`)."""
     msg = struct_pb2.Struct()
-    msg.ParseFromString(base64.b64decode(text[len(STRUCT_PREFIX) :]))
+    msg.ParseFromString(base64.b64decode(text[len(STRUCT_PREFIX) :], validate=True))
     return dict(json_format.MessageToDict(msg))
+
+
+def undecodable(what: str, exc: BaseException) -> str:
+    """The error value shown in place of a stored value that does not decode."""
+    reason = " ".join(str(exc).split())[:80] or type(exc).__name__
+    return f"{UNDECODABLE_PREFIX}{what}: {reason}>"
+
+
+def read_struct(text: str) -> PropertyValue:
+    """:func:`decode_struct` for reads: a damaged struct becomes an :func:`undecodable` string."""
+    try:
+        return decode_struct(text)
+    except _DECODE_ERRORS as exc:
+        return undecodable("MLMD struct", exc)
+
+
+def _read_any(data: Any) -> PropertyValue:
+    msg = any_pb2.Any()
+    try:
+        msg.ParseFromString(bytes(data))
+    except _DECODE_ERRORS as exc:
+        return undecodable("proto_value", exc)
+    return {"@type": msg.type_url, "value_base64": base64.b64encode(msg.value).decode()}
+
+
+def find_nul(node: Any) -> str | None:
+    """The first field of a node (name, URI, external id, a property's name or string value)
+    that holds a NUL byte, which PostgreSQL's text type cannot store; None when clean."""
+    for field in ("name", "uri", "external_id"):
+        value = getattr(node, field, None)
+        if isinstance(value, str) and "\x00" in value:
+            return field
+    for group in ("properties", "custom_properties"):
+        for key, value in getattr(node, group, {}).items():
+            if "\x00" in key:
+                return f"{group} key {key!r}"
+            if isinstance(value, str) and "\x00" in value:
+                return f"{group}[{key!r}]"
+    return None
 
 
 def value_columns(
@@ -94,13 +142,11 @@ def decode_value(row: Mapping[str, Any]) -> PropertyValue:
         return float(row["double_value"])
     if row["string_value"] is not None:
         s = str(row["string_value"])
-        return decode_struct(s) if s.startswith(STRUCT_PREFIX) else s
+        return read_struct(s) if s.startswith(STRUCT_PREFIX) else s
     if row["bool_value"] is not None:
         return bool(row["bool_value"])
     if row.get("proto_value") is not None:
-        msg = any_pb2.Any()
-        msg.ParseFromString(bytes(row["proto_value"]))
-        return {"@type": msg.type_url, "value_base64": base64.b64encode(msg.value).decode()}
+        return _read_any(row["proto_value"])
     if row.get("byte_value") is not None:
         return base64.b64encode(bytes(row["byte_value"])).decode()
     return ""
@@ -193,7 +239,7 @@ def decode_tuple(row: Sequence[Any]) -> PropertyValue:
         return float(dv)
     if sv is not None:
         text = str(sv)
-        return decode_struct(text) if text.startswith(STRUCT_PREFIX) else text
+        return read_struct(text) if text.startswith(STRUCT_PREFIX) else text
     if bv is not None:
         return bool(bv)
     return decode_value({**dict.fromkeys(_COLUMNS), "byte_value": byte, "proto_value": proto})

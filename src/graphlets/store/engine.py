@@ -16,9 +16,17 @@ import os
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from graphlets.errors import (
+    GraphletsError,
+    InvalidArgumentError,
+    NotAStoreError,
+    StoreBusyError,
+    StoreReadOnlyError,
+)
 from graphlets.store.url import StoreURL
 
 BUSY_TIMEOUT_MS = 60_000
@@ -30,6 +38,7 @@ def make_engine(url: StoreURL) -> Engine:
     if url.backend == "postgresql":
         engine = create_engine(url.sqlalchemy_url, pool_pre_ping=True, pool_size=2, max_overflow=4)
         _install_fork_guard(engine)
+        _install_error_mapping(engine, url)
         return engine
     if url.is_memory:
         engine = create_engine(
@@ -45,6 +54,7 @@ def make_engine(url: StoreURL) -> Engine:
         )
         _install_fork_guard(engine)
     _install_sqlite_hooks(engine)
+    _install_error_mapping(engine, url)
     return engine
 
 
@@ -84,3 +94,83 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+# error mapping ------------------------------------------------------------------------------
+# SQLite's messages for a damaged, foreign, read-only or busy file, as sqlite3 words them.
+_CORRUPT = ("database disk image is malformed", "file is not a database", "file is encrypted")
+_READONLY = ("attempt to write a readonly database", "readonly database", "unable to open database")
+_LOCKED = ("database is locked", "database table is locked", "database is busy")
+_NUL = ("nul (0x00)", "cannot contain nul")
+
+
+def _install_error_mapping(engine: Engine, url: StoreURL) -> None:
+    """Turn the driver errors a user can cause (a damaged file, a read-only folder, a lock held
+    too long, a NUL byte on PostgreSQL) into one-line :class:`GraphletsError`\\ s that name the
+    store and the fix. Lock errors on write connections are left alone: the write loop retries
+    them and reports :class:`~graphlets.errors.ConcurrencyError` when it gives up."""
+
+    _URLS[engine] = url
+
+    @event.listens_for(engine, "handle_error")
+    def _map(context: ExceptionContext) -> None:
+        write = False
+        if context.connection is not None and not context.connection.closed:
+            write = bool(context.connection.get_execution_options().get(WRITE_OPTION, False))
+        mapped = map_db_error(url, context.original_exception, write=write)
+        if mapped is not None:
+            raise mapped from context.original_exception
+
+
+_URLS: weakref.WeakKeyDictionary[Engine, StoreURL] = weakref.WeakKeyDictionary()
+
+
+def map_engine_error(conn: Connection, exc: BaseException) -> GraphletsError | None:
+    """:func:`map_db_error` for a driver error raised on ``conn`` outside SQLAlchemy's execute
+    (the raw-cursor fast paths of :mod:`graphlets.store.sqlutil`)."""
+    url = _URLS.get(conn.engine)
+    if url is None:
+        return None
+    write = bool(conn.get_execution_options().get(WRITE_OPTION, False))
+    return map_db_error(url, exc, write=write)
+
+
+def map_db_error(
+    url: StoreURL, exc: BaseException, *, write: bool = False
+) -> GraphletsError | None:
+    """The one-line error for a driver exception, or None when it is not one a user causes.
+
+    Args:
+        url: the store, named in the message.
+        exc: the DB-API exception (``sqlite3.DatabaseError``, ``psycopg.Error``, ...).
+        write: True inside a write transaction, where lock errors are retried, not mapped.
+    """
+    msg = str(exc).strip().splitlines()[0].lower() if str(exc).strip() else ""
+    where = str(url.path) if url.path is not None else url.redacted()
+    if url.backend == "sqlite" and any(k in msg for k in _CORRUPT):
+        return NotAStoreError(
+            f"{where} is damaged or not an SQLite database ({msg}): restore it from a backup, "
+            f"or recover what is readable with `sqlite3 {where} .recover`"
+        )
+    if url.backend == "sqlite" and any(k in msg for k in _READONLY):
+        return StoreReadOnlyError(
+            f"{where} cannot be written ({msg}): make the file and its folder writable by this "
+            "user (SQLite writes -wal/-shm files beside it), or copy the store somewhere writable"
+        )
+    if not write and any(k in msg for k in _LOCKED):
+        return StoreBusyError(
+            f"{where} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s ({msg}): "
+            "wait for it to finish or stop it, then retry"
+        )
+    if url.backend == "postgresql" and "index row size" in msg:
+        return InvalidArgumentError(
+            f"a text value sent to {where} is too long for PostgreSQL's index on it ({msg}): "
+            "keep names and string properties under about 2,000 bytes; store bigger text as a "
+            "blob and record its URI"
+        )
+    if url.backend == "postgresql" and any(k in msg for k in _NUL):
+        return InvalidArgumentError(
+            f"a text value sent to {where} contains a NUL byte (0x00), which PostgreSQL cannot "
+            "store: remove the NUL from names, URIs and string properties"
+        )
+    return None

@@ -18,6 +18,14 @@ Grammar (case-insensitive keywords)::
 ``NAME`` may be back-quoted (`` properties.`my key`.int_value ``). Each ``contexts_ALIAS`` is one
 joined context, as in MLMD: ``contexts_a.type = 'pipeline' AND contexts_a.name = 'p'`` means one
 context with both.
+
+Limits, each reported in the error when exceeded (they keep parsing, SQL compilation and the
+database's own limits, e.g. SQLite's 64 joined tables and expression depth 1000, out of reach):
+at most :data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels of ``(`` / ``NOT``,
+:data:`MAX_PREDICATES` predicates, :data:`MAX_VALUES` values in all ``IN`` lists, and
+:data:`MAX_CONTEXT_JOINS` distinct ``contexts_ALIAS`` joins. Values must suit the field (a number
+for ids and times, a string for names) and integers fit int64, so no backend sees a comparison it
+rejects; text may not contain NUL or lone surrogates (PostgreSQL and the drivers refuse them).
 """
 
 from __future__ import annotations
@@ -27,12 +35,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ColumnElement,
     Select,
     Table,
     and_,
     exists,
     false,
+    literal,
     not_,
     or_,
     select,
@@ -59,6 +70,15 @@ _PLAIN = {
     "create_time_since_epoch",
     "last_update_time_since_epoch",
 }
+MAX_LENGTH = 10_000
+MAX_DEPTH = 32
+MAX_PREDICATES = 256
+MAX_VALUES = 1_000
+MAX_CONTEXT_JOINS = 16
+_INT64 = 2**63
+_INT_FIELDS = {"id", "type_id", "state", "last_known_state", "create_time_since_epoch"}
+_INT_FIELDS |= {"last_update_time_since_epoch", "int_value"}
+_KINDS = {"int_value": "int", "double_value": "float", "bool_value": "bool"}
 _ENUMS = {**{e.name: int(e) for e in ArtifactState}, **{e.name: int(e) for e in ExecutionState}}
 
 
@@ -72,15 +92,39 @@ class _Ctx:
 def compile_filter(kind: str, query: str) -> Select[Any]:
     """A ``SELECT id`` of the ``kind`` table restricted by ``query``."""
     ctx = _Ctx(kind, s.NODE_TABLES[kind])
+    _check_text(query)
     tokens = _tokenize(query)
     parser = _Parser(tokens, ctx, query)
     cond = parser.expr()
     if parser.pos != len(tokens):
-        raise FilterQueryError(f"filter_query {query!r}: unexpected {tokens[parser.pos][1]!r}")
+        raise FilterQueryError(
+            f"filter_query {_shown(query)}: unexpected {tokens[parser.pos][1][:40]!r}"
+        )
     from_ = ctx.table
     for (link, link_on), (joined, joined_on) in ctx.joins.values():
         from_ = from_.join(link, link_on).join(joined, joined_on)  # type: ignore[assignment]
     return select(ctx.table.c.id).select_from(from_).where(cond).distinct()
+
+
+def _shown(query: str) -> str:
+    return repr(query if len(query) <= 80 else query[:80] + "...")
+
+
+def _check_text(query: str) -> None:
+    if len(query) > MAX_LENGTH:
+        raise FilterQueryError(
+            f"filter_query of {len(query)} characters is longer than the limit of {MAX_LENGTH}: "
+            "split it into several queries"
+        )
+    if "\x00" in query:
+        raise FilterQueryError(f"filter_query {_shown(query)} contains a NUL byte: remove it")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FilterQueryError(
+            f"filter_query {_shown(query)} is not valid text ({exc.reason} at {exc.start}): "
+            "remove the lone surrogate"
+        ) from exc
 
 
 def _tokenize(query: str) -> list[tuple[str, str]]:
@@ -91,7 +135,7 @@ def _tokenize(query: str) -> list[tuple[str, str]]:
         m = _TOKEN.match(query, pos)
         if not m or m.end() == pos:
             raise FilterQueryError(
-                f"filter_query {query!r}: cannot read {query[pos : pos + 12]!r}; see the "
+                f"filter_query {_shown(query)}: cannot read {query[pos : pos + 12]!r}; see the "
                 "supported syntax in docs/reference/filter-query.md"
             )
         kind = m.lastgroup or ""
@@ -102,7 +146,8 @@ def _tokenize(query: str) -> list[tuple[str, str]]:
 
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], ctx: _Ctx, query: str) -> None:
-        self.t, self.pos, self.ctx, self.q = tokens, 0, ctx, query
+        self.t, self.pos, self.ctx, self.q = tokens, 0, ctx, _shown(query)
+        self.depth = self.predicates = self.values = 0
 
     def _peek(self, upper: bool = True) -> str | None:
         if self.pos >= len(self.t):
@@ -112,14 +157,14 @@ class _Parser:
 
     def _take(self) -> tuple[str, str]:
         if self.pos >= len(self.t):
-            raise FilterQueryError(f"filter_query {self.q!r} ends too early")
+            raise FilterQueryError(f"filter_query {self.q} ends too early")
         self.pos += 1
         return self.t[self.pos - 1]
 
     def _expect(self, value: str) -> None:
         got = self._take()[1]
         if got.upper() != value:
-            raise FilterQueryError(f"filter_query {self.q!r}: expected {value!r}, got {got!r}")
+            raise FilterQueryError(f"filter_query {self.q}: expected {value!r}, got {got!r}")
 
     def expr(self) -> ColumnElement[bool]:
         parts = [self.term()]
@@ -136,22 +181,38 @@ class _Parser:
         return and_(*parts) if len(parts) > 1 else parts[0]
 
     def factor(self) -> ColumnElement[bool]:
-        if self._peek() == "NOT":
-            self.pos += 1
+        if self._peek() in ("NOT", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise FilterQueryError(
+                    f"filter_query {self.q} nests '(' and NOT more than {MAX_DEPTH} levels deep: "
+                    "simplify it"
+                )
+            cond = self._nested()
+            self.depth -= 1
+            return cond
+        self.predicates += 1
+        if self.predicates > MAX_PREDICATES:
+            raise FilterQueryError(
+                f"filter_query {self.q} has more than {MAX_PREDICATES} predicates: use IN (...) "
+                "or split it into several queries"
+            )
+        pred: ColumnElement[bool] = self.predicate()
+        return pred
+
+    def _nested(self) -> ColumnElement[bool]:
+        if self._take()[1].upper() == "NOT":
             return not_(self.factor())
-        if self._peek() == "(":
-            self.pos += 1
-            inner = self.expr()
-            self._expect(")")
-            return inner
-        cond: ColumnElement[bool] = self.predicate()
-        return cond
+        inner = self.expr()
+        self._expect(")")
+        return inner
 
     def predicate(self) -> Any:
         kind, word = self._take()
         if kind != "word":
-            raise FilterQueryError(f"filter_query {self.q!r}: expected a field, got {word!r}")
+            raise FilterQueryError(f"filter_query {self.q}: expected a field, got {word!r}")
         column, wrap = _field(self.ctx, word, self.q)
+        want = _value_kind(word)
         op = (self._peek() or "").upper()
         if op == "IS":
             self.pos += 1
@@ -162,20 +223,25 @@ class _Parser:
         if op == "IN":
             self.pos += 1
             self._expect("(")
-            values = [self.value()]
+            values = [self.value(word, want)]
             while self._peek() == ",":
                 self.pos += 1
-                values.append(self.value())
+                values.append(self.value(word, want))
             self._expect(")")
             return wrap(column.in_(values))
-        return wrap(self._compare(column))
+        return wrap(self._compare(column, word, want))
 
-    def _compare(self, column: Any) -> ColumnElement[bool]:
+    def _compare(self, column: Any, word: str, want: str) -> ColumnElement[bool]:
         op = self._take()[1].upper()
+        if op in ("NOT", "LIKE") and want != "str":
+            raise FilterQueryError(
+                f"filter_query {self.q}: LIKE needs a text field, {word[:40]!r} is not one; "
+                "use =, <, >, IN"
+            )
         if op == "NOT":
             self._expect("LIKE")
-            return not_(column.like(self.value()))  # type: ignore[no-any-return]
-        value = self.value()
+            return not_(column.like(self.value(word, want)))  # type: ignore[no-any-return]
+        value = self.value(word, want)
         ops = {
             "=": column.__eq__,
             "!=": column.__ne__,
@@ -187,12 +253,23 @@ class _Parser:
         }
         if op not in ops:
             raise FilterQueryError(
-                f"filter_query {self.q!r}: unknown operator {op!r}; use =, !=, <, <=, >, >=, "
+                f"filter_query {self.q}: unknown operator {op!r}; use =, !=, <, <=, >, >=, "
                 "LIKE, IN, IS NULL"
             )
         return ops[op](value)  # type: ignore[no-any-return]
 
-    def value(self) -> Any:
+    def value(self, word: str, want: str) -> Any:
+        """The next value token, checked against the kind of value ``word`` holds."""
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise FilterQueryError(
+                f"filter_query {self.q} has more than {MAX_VALUES} values: split it into "
+                "several queries"
+            )
+        value = self._literal()
+        return _fit(value, want, word, self.q)
+
+    def _literal(self) -> Any:
         kind, v = self._take()
         if kind == "str":
             return re.sub(r"\\(.)", r"\1", v[1:-1])
@@ -203,7 +280,40 @@ class _Parser:
             return upper == "TRUE"
         if upper in _ENUMS:
             return _ENUMS[upper]
-        raise FilterQueryError(f"filter_query {self.q!r}: {v!r} is not a value; quote strings")
+        raise FilterQueryError(f"filter_query {self.q}: {v[:40]!r} is not a value; quote strings")
+
+
+def _value_kind(word: str) -> str:
+    """``int``, ``float``, ``bool`` or ``str``: what a field's column holds."""
+    last = word.rsplit(".", 1)[-1].strip("`").lower()
+    if "." not in word:
+        return "int" if last in _INT_FIELDS else "str"
+    if word.lower().startswith(("properties.", "custom_properties.")):
+        return _KINDS.get(last, "str")
+    return "int" if last == "id" else "str"
+
+
+def _fit(value: Any, want: str, word: str, q: str) -> Any:
+    """``value`` as the column's kind, or a FilterQueryError saying what to write."""
+    if want == "str" and isinstance(value, str):
+        return value
+    if want == "bool" and (isinstance(value, bool) or value in (0, 1)):
+        return literal(bool(value), Boolean())  # a bound value, so < and > compile too
+    is_num = isinstance(value, int | float) and not isinstance(value, bool)
+    if want == "float" and is_num:
+        return float(value)
+    if want == "int" and is_num and isinstance(value, int):
+        if -_INT64 <= value < _INT64:  # bound as BIGINT: MLMD's PostgreSQL ids are int4 columns
+            return literal(value, BigInteger())
+        raise FilterQueryError(
+            f"filter_query {q}: {str(value)[:30]} is outside the 64-bit integer range of "
+            f"{word[:40]!r}"
+        )
+    names = {"str": "a quoted string", "int": "an integer", "float": "a number"}
+    raise FilterQueryError(
+        f"filter_query {q}: {word[:40]!r} compares with {names.get(want, 'TRUE or FALSE')}, "
+        f"not {str(value)[:30]!r}"
+    )
 
 
 def _identity(cond: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -226,7 +336,7 @@ def _field(ctx: _Ctx, word: str, q: str) -> tuple[Any, Any]:
     if m and len(parts) == 2:
         return _context_field(ctx, m.group(1), m.group(2), parts[1].lower(), q), _identity
     raise FilterQueryError(
-        f"filter_query {q!r}: unknown field {word!r} for {ctx.kind}s; see "
+        f"filter_query {q}: unknown field {word[:40]!r} for {ctx.kind}s; see "
         "docs/reference/filter-query.md"
     )
 
@@ -235,8 +345,7 @@ def _property(ctx: _Ctx, custom: bool, name: str, col: str, q: str) -> tuple[Any
     table, owner = s.PROPERTY_TABLES[ctx.kind]
     if col not in ("int_value", "double_value", "string_value", "bool_value"):
         raise FilterQueryError(
-            f"filter_query {q!r}: {col!r} is not int_value, double_value, "
-            "string_value or bool_value"
+            f"filter_query {q}: {col!r} is not int_value, double_value, string_value or bool_value"
         )
     prop = table.alias()
     base = and_(
@@ -249,8 +358,13 @@ def _property(ctx: _Ctx, custom: bool, name: str, col: str, q: str) -> tuple[Any
 
 def _context_field(ctx: _Ctx, rel: str, alias: str, col: str, q: str) -> Any:
     if col not in ("id", "name", "type"):
-        raise FilterQueryError(f"filter_query {q!r}: context fields are id, name and type")
+        raise FilterQueryError(f"filter_query {q}: context fields are id, name and type")
     key = f"{rel}_{alias}"
+    if key not in ctx.joins and len(ctx.joins) >= MAX_CONTEXT_JOINS:
+        raise FilterQueryError(
+            f"filter_query {q} joins more than {MAX_CONTEXT_JOINS} contexts (contexts_ALIAS "
+            "names): reuse an alias or split the query"
+        )
     if key not in ctx.joins:
         c = s.context.alias(f"ctx_{alias}")
         t = ctx.table
@@ -273,7 +387,7 @@ def _context_field(ctx: _Ctx, rel: str, alias: str, col: str, q: str) -> Any:
                 mine, other = other, mine
             ctx.joins[key] = ((link, link.c[mine] == t.c.id), (c, c.c.id == link.c[other]))
         else:
-            raise FilterQueryError(f"filter_query {q!r}: {rel} does not apply to {ctx.kind}s")
+            raise FilterQueryError(f"filter_query {q}: {rel} does not apply to {ctx.kind}s")
     c = ctx.joins[key][1][0]
     if col == "type":
         return select(s.type_table.c.name).where(s.type_table.c.id == c.c.type_id).scalar_subquery()

@@ -51,8 +51,10 @@ def _fingerprint(kind: str, o: ListOptions) -> str:
 
 def build_select(kind: str, table: Table, o: ListOptions) -> Select[Any]:
     """The page's SELECT (one row more than ``limit``, to know whether another page exists)."""
-    if o.limit is not None and o.limit <= 0:
-        raise InvalidArgumentError(f"ListOptions.limit must be positive, got {o.limit}")
+    if o.limit is not None and not 0 < o.limit < 2**63 - 1:
+        raise InvalidArgumentError(
+            f"ListOptions.limit must be between 1 and {2**63 - 2}, got {o.limit}"
+        )
     col = table.c[o.order_by.value]
     stmt = select(table)
     if o.filter_query:
@@ -76,10 +78,16 @@ def page_token(kind: str, o: ListOptions, last: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
 
 
+def _int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 def _decode(token: str, expected: str) -> tuple[Any, int]:
     try:
         body = json.loads(base64.urlsafe_b64decode(token.encode()))
         value, last_id, fp = body["v"], int(body["id"]), body["f"]
+        if not (_int64(last_id) and _int64(value)):
+            raise ValueError("not a 64-bit integer")
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgumentError(
             "next_page_token is not a token this store issued: pass the token from the last page"

@@ -50,6 +50,7 @@ _PROPERTY_SQL = {
 }
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 _NO_PROPS: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+# Unknown enum values (another tool, a newer MLMD) read as UNKNOWN: a read never fails on one row.
 _ART_STATE = {int(x): x for x in ArtifactState}
 _EXEC_STATE = {int(x): x for x in ExecutionState}
 _EVENT_TYPE = {int(x): x for x in EventType}
@@ -126,9 +127,7 @@ def _artifacts(rows: Sequence[Row], props: Props, names: dict[int, str]) -> list
     get, out = props.get, []
     for id_, tid, name, ext, ct, ut, uri, state in rows:
         p, c = get(id_, _NO_PROPS)
-        st = _ART_STATE.get(state or 0)
-        if st is None:
-            st = ArtifactState(state)
+        st = _ART_STATE.get(state or 0, ArtifactState.UNKNOWN)
         t = names.get(tid)
         out.append(_make_artifact((tid, name, _proxy(p), _proxy(c), id_, ext, ct, ut, uri, st, t)))
     return out
@@ -138,9 +137,7 @@ def _executions(rows: Sequence[Row], props: Props, names: dict[int, str]) -> lis
     get, out = props.get, []
     for id_, tid, name, ext, ct, ut, state in rows:
         p, c = get(id_, _NO_PROPS)
-        st = _EXEC_STATE.get(state or 0)
-        if st is None:
-            st = ExecutionState(state)
+        st = _EXEC_STATE.get(state or 0, ExecutionState.UNKNOWN)
         t = names.get(tid)
         out.append(_make_execution((tid, name, _proxy(p), _proxy(c), id_, ext, ct, ut, st, t)))
     return out
@@ -214,9 +211,7 @@ def build_events(rows: Sequence[Row], path_rows: Iterable[Row]) -> list[Event]:
     out = []
     no_path: tuple[EventStep, ...] = ()
     for id_, art, ex, kind, ms in rows:
-        t = _EVENT_TYPE.get(kind)
-        if t is None:
-            t = EventType(kind)
+        t = _EVENT_TYPE.get(kind, EventType.UNKNOWN)  # a value MLMD v10 does not define
         out.append(_make_event((art, ex, t, paths.get(id_, no_path), ms)))
     return out
 

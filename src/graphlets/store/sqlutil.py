@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError
+
+from graphlets.store.engine import map_engine_error
 
 T = TypeVar("T")
 # Below SQLite's 32,766 host-parameter limit and PostgreSQL's 65,535, with room for other params.
@@ -55,8 +57,13 @@ def is_postgresql(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _wrap(conn: Connection, sql: str, params: Any, exc: Exception) -> StatementError:
-    """The exception SQLAlchemy would raise for ``exc`` (``IntegrityError``, ...)."""
+def _wrap(conn: Connection, sql: str, params: Any, exc: Exception) -> Exception:
+    """The exception SQLAlchemy would raise for ``exc`` (``IntegrityError``, ...), or the
+    store's one-line error for it (:func:`graphlets.store.engine.map_engine_error`): these fast
+    paths bypass the engine's ``handle_error`` hook."""
+    mapped = map_engine_error(conn, exc)
+    if mapped is not None:
+        return mapped
     dbapi: Any = conn.dialect.loaded_dbapi
     return DBAPIError.instance(sql, params, exc, dbapi.Error)
 

@@ -28,6 +28,8 @@ _CLASSES: dict[TypeKind, type[AnyType]] = {
     TypeKind.EXECUTION_TYPE: ExecutionType,
     TypeKind.CONTEXT_TYPE: ContextType,
 }
+_TYPE_KINDS = {int(k): k for k in TypeKind}
+_PROPERTY_TYPES = {int(k): k for k in PropertyType}
 _SYSTEM_NAMES = set(SYSTEM_ARTIFACT_TYPES.values()) | set(SYSTEM_EXECUTION_TYPES.values())
 
 
@@ -42,7 +44,9 @@ class TypeCache:
         """Re-read every type (a handful of small queries)."""
         props: dict[int, dict[str, PropertyType]] = {}
         for r in conn.execute(select(type_property)):
-            props.setdefault(r.type_id, {})[r.name] = PropertyType(r.data_type or 0)
+            props.setdefault(r.type_id, {})[r.name] = _PROPERTY_TYPES.get(
+                r.data_type or 0, PropertyType.UNKNOWN
+            )
         names = {r.id: r.name for r in conn.execute(select(type_table.c.id, type_table.c.name))}
         parents = {
             r.type_id: names.get(r.parent_type_id) for r in conn.execute(select(parent_type))
@@ -52,7 +56,9 @@ class TypeCache:
         for r in conn.execute(select(type_table)):
             if r.name in _SYSTEM_NAMES:
                 continue
-            kind = TypeKind(r.type_kind)
+            kind = _TYPE_KINDS.get(r.type_kind)
+            if kind is None:  # a kind newer than MLMD v10 (or a hand edit): not ours to read
+                continue
             t = _build(kind, r, props.get(r.id, {}), parents.get(r.id))
             self.by_id[r.id] = t
             self.by_name[(kind, r.name)] = t

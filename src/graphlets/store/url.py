@@ -1,5 +1,9 @@
 """Store URLs: ``sqlite:///path``, ``sqlite://`` (memory), ``postgresql://...``.
 
+``sqlite:///`` with no path is an error, not a second spelling of memory: a typo must not
+silently give an empty store that vanishes on exit. ``sqlite://`` (or ``sqlite:///:memory:``) is
+the explicit in-memory store.
+
 Resolution order for the default: ``--store`` > ``GRAPHLETS_STORE`` > ``sqlite:///`` +
 ``$GRAPHLETS_HOME/store.sqlite`` (``~/.graphlets`` when unset).
 """
@@ -56,18 +60,27 @@ class StoreURL:
 def parse_store_url(text: str | None) -> StoreURL:
     """Parse a store URL; unknown schemes raise an error that lists the supported ones."""
     raw = text or default_store_url()
+    if "\x00" in raw or len(raw) > 4096:
+        raise InvalidArgumentError(_bad(raw[:80].replace("\x00", "\\0")))
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise InvalidArgumentError(_bad(raw)) from exc
     name = url.get_backend_name()
     if name == "sqlite":
         db = url.database
+        if db == "":
+            raise InvalidArgumentError(
+                f"store URL {raw!r} has no file path: write sqlite:///PATH (e.g. "
+                "sqlite:///store.sqlite), or sqlite:// for a store in memory"
+            )
         path = Path(db).expanduser() if db and db != ":memory:" else None
         if path is not None:
             url = url.set(database=str(path))
         return StoreURL(raw, "sqlite", url, path)
     if name in ("postgresql", "postgres"):
+        if url.port is not None and not 0 < url.port < 65536:
+            raise InvalidArgumentError(f"store URL {raw!r}: port {url.port} is not 1-65535")
         url = url.set(drivername="postgresql+psycopg")
         return StoreURL(raw, "postgresql", url, None)
     raise InvalidArgumentError(_bad(raw))

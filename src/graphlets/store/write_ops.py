@@ -28,6 +28,7 @@ from graphlets.store import schema as s
 from graphlets.store.codec import (
     PROPERTY_INSERT_COLUMNS,
     decode_value,
+    find_nul,
     property_tuples,
     value_columns,
 )
@@ -36,6 +37,7 @@ from graphlets.store.sqlutil import (
     insert_ignore,
     insert_ignore_pairs,
     insert_rows,
+    is_postgresql,
     rows_by_ids,
 )
 from graphlets.store.types_ops import TypeCache
@@ -92,6 +94,8 @@ def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list
     stamp = now_ms()
     ids: list[int | None] = [n.id for n in nodes]
     new = [i for i, n in enumerate(nodes) if n.id is None]
+    if is_postgresql(conn):
+        _refuse_nul(kind, nodes)
     for type_id in dict.fromkeys(n.type_id for n in nodes):
         _check_type(conn, cache, kind, type_id)
     same = _unchanged(conn, cache, kind, nodes)
@@ -112,6 +116,16 @@ def put_nodes(conn: Connection, cache: TypeCache, nodes: Sequence[Node]) -> list
     todo = [i for i in range(len(nodes)) if i not in same]
     _replace_properties(conn, cache, kind, [nodes[i] for i in todo], [final[i] for i in todo])
     return final
+
+
+def _refuse_nul(kind: str, nodes: Sequence[Node]) -> None:
+    for i, n in enumerate(nodes):
+        field = find_nul(n)
+        if field is not None:
+            raise InvalidArgumentError(
+                f"{kind} #{i} ({kind} id {n.id or 'new'}) has a NUL byte (0x00) in its {field}, "
+                "which PostgreSQL cannot store: remove the NUL"
+            )
 
 
 def _unchanged(conn: Connection, cache: TypeCache, kind: str, nodes: Sequence[Node]) -> set[int]:

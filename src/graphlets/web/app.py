@@ -9,6 +9,7 @@ Expected errors (:mod:`graphlets.errors`) become HTTP statuses with their one-li
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -25,6 +27,7 @@ from graphlets import __version__
 from graphlets.errors import (
     AlreadyExistsError,
     ConflictError,
+    ExecutorError,
     GraphletsError,
     InvalidArgumentError,
     NotFoundError,
@@ -34,6 +37,7 @@ from graphlets.errors import (
 from graphlets.lineage import GraphletConfig
 from graphlets.store import MetadataStore
 from graphlets.store.blobs import default_blob_url
+from graphlets.store.engine import map_db_error
 from graphlets.web.context import GraphletCache, Settings, WebContext
 from graphlets.web.pages import render
 from graphlets.web.routers import analysis, lineage, nodes, openlineage, pipelines, registry
@@ -47,6 +51,7 @@ STATUS: tuple[tuple[type[GraphletsError], int], ...] = (
     (ConflictError, 409),
     (TypeMismatchError, 422),
     (StoreError, 503),
+    (ExecutorError, 503),
 )
 
 
@@ -97,7 +102,7 @@ def create_app(
     for module in (pipelines, nodes, lineage, analysis, registry, openlineage):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _install_error_handlers(app)
+    _install_error_handlers(app, store)
     app.add_middleware(SecurityHeaders)
     if allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
@@ -140,10 +145,18 @@ def _error(request: Request, status_code: int, message: str, headers: Any = None
     return render(request, "error.html", doc, status_code=status_code)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, store: MetadataStore) -> None:
     async def graphlets_error(request: Request, exc: Exception) -> Any:
         code = next((c for cls, c in STATUS if isinstance(exc, cls)), 500)
         return _error(request, code, str(exc))
+
+    async def db_error(request: Request, exc: Exception) -> Any:
+        # a driver error outside the store's engine mapping (a reader with its own connection)
+        orig = getattr(exc, "orig", None) or exc
+        mapped = map_db_error(store.url, orig)
+        if mapped is None:
+            return _error(request, 500, "internal error: see the server log")
+        return await graphlets_error(request, mapped)
 
     async def http_error(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, StarletteHTTPException)
@@ -160,6 +173,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(request, 422, problems or "invalid request")
 
     app.add_exception_handler(GraphletsError, graphlets_error)
+    app.add_exception_handler(DBAPIError, db_error)
+    app.add_exception_handler(sqlite3.Error, db_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
