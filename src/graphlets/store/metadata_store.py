@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from graphlets.errors import AlreadyExistsError, ConcurrencyError, InvalidArgumentError
@@ -35,6 +36,10 @@ from graphlets.store.url import StoreURL, parse_store_url
 
 R = TypeVar("R")
 MAX_ATTEMPTS = 12
+# The transaction an ``atomic`` call runs in, per store: store calls made inside join it.
+_BOUND: ContextVar[tuple[MetadataStore, Connection] | None] = ContextVar(
+    "graphlets_atomic", default=None
+)
 
 
 class MetadataStore(QueryMixin):
@@ -65,11 +70,46 @@ class MetadataStore(QueryMixin):
         self.close()
 
     # transactions -------------------------------------------------------------------------
+    def _bound(self) -> Connection | None:
+        bound = _BOUND.get()
+        return bound[1] if bound is not None and bound[0] is self else None
+
     def _read(self, fn: Callable[[Connection], R]) -> R:
+        conn = self._bound()
+        if conn is not None:
+            return fn(conn)
         with read_ops.gc_paused(), self.engine.connect() as conn, conn.begin():
             return fn(conn)
 
+    def atomic(self, fn: Callable[[MetadataStore], R], *, lock: str | None = None) -> R:
+        """Run ``fn(self)`` as one write transaction: every store call it makes joins it, so a
+        failure anywhere leaves nothing behind (new types included).
+
+        ``lock`` names a resource (e.g. an OpenLineage run): concurrent ``atomic`` calls with the
+        same name run one after the other (PostgreSQL: a transaction-scoped advisory lock; SQLite's
+        write transactions are exclusive already). The whole of ``fn`` is retried on lock
+        contention and serialization failures, so it must write only through the store.
+        """
+
+        def tx(conn: Connection) -> R:
+            if lock is not None and conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock})
+            token = _BOUND.set((self, conn))
+            try:
+                return fn(self)
+            finally:
+                _BOUND.reset(token)
+
+        try:
+            return self._write(tx)
+        except BaseException:
+            self._types.invalidate()  # it may hold types whose insert was rolled back
+            raise
+
     def _write(self, fn: Callable[[Connection], R]) -> R:
+        conn = self._bound()
+        if conn is not None:
+            return fn(conn)  # inside atomic(): its transaction, its retries
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
@@ -160,8 +200,8 @@ class MetadataStore(QueryMixin):
         try:
             return self._write(tx)
         except AlreadyExistsError:
-            if not reuse_context_if_already_exist:
-                raise
+            if not reuse_context_if_already_exist or self._bound() is not None:
+                raise  # inside atomic() the transaction is spoiled: its caller retries it whole
             return self._write(tx)  # another writer created the context between our read and insert
 
     def _put_execution(
