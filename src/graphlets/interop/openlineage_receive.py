@@ -110,10 +110,12 @@ def receive_event(store: MetadataStore, doc: Any, config: ReceiverConfig | None 
     written if it is malformed (:class:`graphlets.errors.InvalidArgumentError`)."""
     event = parse_run_event(doc)
     cfg = config or ReceiverConfig.from_env()
-    lock = f"openlineage.run:{event.run_id}"
+    # the run first, then the inputs it may create as REFERENCE artifacts, in one global order
+    locks = [f"openlineage.run:{event.run_id}"]
+    locks += [f"openlineage.dataset:{uri}" for uri in sorted({d.uri for d in event.inputs})]
     for attempt in range(ATTEMPTS):
         try:
-            return store.atomic(lambda st: _apply(st, event, cfg), lock=lock)
+            return store.atomic(lambda st: _apply(st, event, cfg), locks=locks)
         except AlreadyExistsError:
             if attempt == ATTEMPTS - 1:
                 raise

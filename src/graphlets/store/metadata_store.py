@@ -81,19 +81,21 @@ class MetadataStore(QueryMixin):
         with read_ops.gc_paused(), self.engine.connect() as conn, conn.begin():
             return fn(conn)
 
-    def atomic(self, fn: Callable[[MetadataStore], R], *, lock: str | None = None) -> R:
+    def atomic(self, fn: Callable[[MetadataStore], R], *, locks: Sequence[str] = ()) -> R:
         """Run ``fn(self)`` as one write transaction: every store call it makes joins it, so a
         failure anywhere leaves nothing behind (new types included).
 
-        ``lock`` names a resource (e.g. an OpenLineage run): concurrent ``atomic`` calls with the
-        same name run one after the other (PostgreSQL: a transaction-scoped advisory lock; SQLite's
-        write transactions are exclusive already). The whole of ``fn`` is retried on lock
-        contention and serialization failures, so it must write only through the store.
+        ``locks`` name resources (an OpenLineage run, a dataset): concurrent ``atomic`` calls that
+        share a name run one after the other (PostgreSQL: transaction-scoped advisory locks, taken
+        in the order given, so callers pass them in one global order; SQLite's write transactions
+        are exclusive already). The whole of ``fn`` is retried on lock contention and
+        serialization failures, so it must write only through the store.
         """
 
         def tx(conn: Connection) -> R:
-            if lock is not None and conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock})
+            if conn.dialect.name == "postgresql":
+                for key in locks:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
             token = _BOUND.set((self, conn))
             try:
                 return fn(self)
