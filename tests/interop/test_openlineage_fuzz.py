@@ -51,7 +51,9 @@ def _strategies(hostile: bool) -> dict[str, st.SearchStrategy[Any]]:
         chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
         texts = st.one_of(
             st.text(alphabet=chars, max_size=12),
-            st.sampled_from(["Model", "MODEL", "Dataset", "PushedModel", "CACHED", "x" * 300]),
+            st.sampled_from(
+                ["Model", "MODEL", "Dataset", "PushedModel", "CACHED", "mlmd.Model", "x" * 300]
+            ),
         )
         numbers = st.one_of(
             st.integers(min_value=-(2**62), max_value=2**62),

@@ -157,3 +157,14 @@ def test_airflow_provider_events_land_as_one_pipeline_run(
     assert len(store.get_executions_by_context(run_ctx.id or 0)) == 2
     g = store.get_lineage_subgraph(execution_ids=[trained.id or 0], direction="both", max_hops=4)
     assert len(g.executions) == 2, "extract -> raw -> train is connected"
+
+
+def test_our_facets_cannot_name_mlmd_system_types(store: MetadataStore) -> None:
+    ours = {"graphlets": {"type": "mlmd.Model", "state": "COMPLETE"}}
+    got = receive_event(
+        store,
+        event(run_facets=ours, outputs=[dataset("m", graphlets={"type": "mlmd.Model"})]),
+    )
+    [ex] = store.get_executions_by_id([_id(got.execution)])
+    assert ex.type == "airflow-prod/etl.load"
+    assert store.get_artifacts_by_id([_id(got.artifacts[0])])[0].type == "Dataset"

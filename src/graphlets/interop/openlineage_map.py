@@ -61,8 +61,9 @@ def _ours(facets: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _name(value: Any) -> str | None:
+    """A usable type or key name; MLMD's own ``mlmd.*`` system type names are not."""
     if isinstance(value, str) and value.strip() and len(value) <= MAX_TYPE_NAME:
-        return value
+        return None if value.startswith("mlmd.") else value
     return None
 
 
