@@ -44,35 +44,45 @@ def ui_receiver(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """``graphlets ui`` over a fresh SQLite store, as a subprocess with a token: (url, store)."""
     store = f"sqlite:///{tmp_path / 'received.sqlite'}"
     MetadataStore(store, create=True).close()
-    port = _free_port()
     env = {**os.environ, "GRAPHLETS_TOKEN": TOKEN, "GRAPHLETS_HOME": str(tmp_path / "home")}
-    cmd = [sys.executable, "-m", "graphlets", "ui", "--store", store, "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, proc)
-        yield url, store
-    finally:
-        proc.terminate()
+    for _ in range(3):  # a free port may be taken by another process before uvicorn binds it
+        port = _free_port()
+        cmd = [sys.executable, "-m", "graphlets", "ui", "--store", store, "--port", str(port)]
+        log = (tmp_path / f"ui-{port}.log").open("wb")
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if _wait_until_up(url, proc):
+                yield url, store
+                return
+        finally:
+            _stop(proc)
+            log.close()
+    raise RuntimeError(f"graphlets ui did not start: {log.name}")
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> bool:
+    """True once the server answers; False if it exited (e.g. the port was taken)."""
+    deadline = time.monotonic() + 180  # a loaded CI machine imports slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"graphlets ui exited: {proc.stderr.read() if proc.stderr else ''}")
+            return False
         try:
-            if requests.get(f"{url}/api/pipelines", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
+            if requests.get(f"{url}/api/pipelines", timeout=5).status_code == 200:
+                return True
+        except requests.RequestException:
             pass
         time.sleep(0.2)
-    raise RuntimeError("graphlets ui did not start within 60 s")
+    return False
 
 
 def _headline(summary: dict[str, Any]) -> dict[str, Any]:
