@@ -92,7 +92,12 @@ class MetadataStore(QueryMixin):
         serialization failures, so it must write only through the store.
         """
 
+        attempts = [0]
+
         def tx(conn: Connection) -> R:
+            if attempts[0]:
+                self._types.invalidate()  # a rolled-back attempt may have cached its new types
+            attempts[0] += 1
             if conn.dialect.name == "postgresql":
                 for key in locks:
                     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
