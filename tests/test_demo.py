@@ -22,6 +22,7 @@ from graphlets.store import MetadataStore
 SPANS = 90
 EPOCH = 1_767_225_600_000  # 2026-01-01: span d is recorded on 2026-01-01 + d days
 
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
     folder = tmp_path_factory.mktemp("demo")

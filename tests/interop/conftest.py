@@ -23,6 +23,17 @@ class Receiver:
     store_url: str
 
 
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def served_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An initialised store the web app can open on its own: a SQLite file or PostgreSQL."""
+    if request.param == "postgresql":
+        request.applymarker(pytest.mark.postgres)
+        return str(request.getfixturevalue("pg_store_url"))
+    url = f"sqlite:///{tmp_path / 'served.sqlite'}"
+    MetadataStore(url, create=True).close()
+    return url
+
+
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[Receiver]:
     store_url = f"sqlite:///{tmp_path / 'receiver.sqlite'}"

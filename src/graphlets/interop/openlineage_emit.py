@@ -1,12 +1,15 @@
-"""OpenLineage out: one run event per execution the runner records, sent by openlineage-python.
+"""OpenLineage out: START and COMPLETE/FAIL events per execution, sent by openlineage-python.
 
-:class:`OpenLineageEmitter` implements the runner's ``after_execution`` and
-``on_execution_failure`` hooks (:mod:`graphlets.hookspecs`): COMPLETE and CACHED executions become
-COMPLETE events, CANCELED ones ABORT, FAILED ones FAIL (with an ``errorMessage`` facet). The job is
+:class:`OpenLineageEmitter` implements the runner's ``before_execution``, ``after_execution`` and
+``on_execution_failure`` hooks (:mod:`graphlets.hookspecs`): a RUNNING execution sends START (at its
+``start_time_ms``, with its inputs), a COMPLETE or CACHED one COMPLETE, a CANCELED one ABORT and a
+FAILED one FAIL (with an ``errorMessage`` facet), each at its ``end_time_ms``. The job is
 ``<pipeline>.<node>`` (TFX's node context name) in the configured namespace, with a ``parent``
 facet naming the pipeline and its run, so Marquez (or graphlets' own receiver) groups the steps of
 one run. Run ids are UUIDs derived from the store and the execution id, so re-sending an event
-updates the same run instead of inventing another.
+updates the same run instead of inventing another. The facets that make the round trip lossless
+(execution type, cost, artifact types and versions, input keys) are in
+:mod:`graphlets.interop.openlineage_facets`.
 
 Registered as a module (``graphlets.plugins``), the hooks below act only when ``OPENLINEAGE_URL``
 is set (with ``OPENLINEAGE_API_KEY`` and ``OPENLINEAGE_NAMESPACE``, the client's usual variables).
@@ -18,14 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-import attr
 from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import error_message_run, job_type_job, parent_run
 from openlineage.client.generated.base import JobFacet, RunFacet
 from openlineage.client.transport.http import (
@@ -35,35 +35,41 @@ from openlineage.client.transport.http import (
     TokenProvider,
 )
 
-from graphlets import __version__
 from graphlets.hookspecs import hookimpl
+from graphlets.interop.openlineage_facets import (
+    FACET_PROPERTIES,
+    OL_NAME,
+    OL_NAMESPACE,
+    PRODUCER,
+    GraphletsRunFacet,
+    cost_facet,
+    dataset_name,
+    input_datasets,
+    output_datasets,
+    run_facet,
+    uuid_for,
+)
 from graphlets.model import Artifact, Context, Execution, ExecutionState
-from graphlets.model.serialize import json_value
+from graphlets.pipeline.record import END_TIME_MS, START_TIME_MS
 
+__all__ = [
+    "FACET_PROPERTIES",
+    "OL_NAME",
+    "OL_NAMESPACE",
+    "PRODUCER",
+    "GraphletsRunFacet",
+    "OpenLineageEmitter",
+    "dataset_name",
+    "from_env",
+]
 log = logging.getLogger(__name__)
-PRODUCER = f"https://github.com/graphlets/graphlets/tree/v{__version__}"
-OL_NAMESPACE, OL_NAME = "openlineage.namespace", "openlineage.name"
 STATE_EVENTS = {
+    ExecutionState.RUNNING: RunState.START,
     ExecutionState.COMPLETE: RunState.COMPLETE,
     ExecutionState.CACHED: RunState.COMPLETE,
     ExecutionState.CANCELED: RunState.ABORT,
     ExecutionState.FAILED: RunState.FAIL,
 }
-FACET_PROPERTIES = ("cpu_seconds", "start_time_ms", "end_time_ms", "skip_reason", "cache_key")
-
-
-@attr.define
-class GraphletsRunFacet(RunFacet):
-    """Where the event came from in graphlets: the execution's typed id, state and key numbers."""
-
-    execution: str
-    state: str
-    type: str | None = None
-    properties: dict[str, Any] = attr.field(factory=dict)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return f"{PRODUCER}/docs/howto/openlineage.md#emit-events-from-graphlets-runs"
 
 
 class OpenLineageEmitter:
@@ -101,6 +107,20 @@ class OpenLineageEmitter:
         self.failed = 0
 
     # hooks --------------------------------------------------------------------------------
+    @hookimpl
+    def before_execution(
+        self,
+        store: Any,
+        pipeline: Any,
+        run_context: Context,
+        node: Any,
+        execution: Execution,
+        inputs: Mapping[str, Sequence[Artifact]],
+    ) -> None:
+        """Send the START event of a RUNNING execution, with its inputs."""
+        event = self.event_for(store, pipeline, run_context, node, execution, inputs, {})
+        self._send(event)
+
     @hookimpl
     def after_execution(
         self,
@@ -148,12 +168,15 @@ class OpenLineageEmitter:
         store_key = str(getattr(getattr(store, "url", None), "text", ""))
         facets: dict[str, RunFacet] = {
             "parent": parent_run.ParentRunFacet(
-                run=parent_run.Run(runId=_uuid(store_key, f"context:{run_context.id}")),
+                run=parent_run.Run(runId=uuid_for(store_key, f"context:{run_context.id}")),
                 job=parent_run.Job(namespace=self.namespace, name=pipe_name),
                 producer=PRODUCER,
             ),
-            "graphlets": _graphlets_facet(execution, state),
+            "graphlets": run_facet(execution, state, getattr(node, "type_name", None)),
         }
+        cost = cost_facet(execution)
+        if cost is not None:
+            facets["cost"] = cost
         if error is not None:
             facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=error, programmingLanguage="python", producer=PRODUCER
@@ -163,13 +186,14 @@ class OpenLineageEmitter:
                 processingType="BATCH", integration="GRAPHLETS", jobType="TASK", producer=PRODUCER
             )
         }
+        event_type = STATE_EVENTS.get(state, RunState.OTHER)
         return RunEvent(
-            eventType=STATE_EVENTS.get(state, RunState.OTHER),
-            eventTime=_event_time(execution),
-            run=Run(runId=_uuid(store_key, f"execution:{execution.id}"), facets=facets),
+            eventType=event_type,
+            eventTime=_event_time(execution, event_type == RunState.START),
+            run=Run(runId=uuid_for(store_key, f"execution:{execution.id}"), facets=facets),
             job=Job(namespace=self.namespace, name=f"{pipe_name}.{node_name}", facets=job_facets),
-            inputs=[InputDataset(*dataset_name(a)) for a in _flatten(inputs)],
-            outputs=[OutputDataset(*dataset_name(a)) for a in _flatten(outputs)],
+            inputs=input_datasets(inputs, store_key),
+            outputs=output_datasets(outputs, store_key),
             producer=PRODUCER,
         )
 
@@ -184,59 +208,16 @@ class OpenLineageEmitter:
             )
 
 
-def dataset_name(a: Artifact) -> tuple[str, str]:
-    """OpenLineage (namespace, name) of an artifact: the ones it came with from OpenLineage,
-    else from its uri (``s3://bucket/key`` -> ``s3://bucket``, ``key``; a path -> ``file``),
-    else ``graphlets`` and its typed id."""
-    ns, name = a.custom_properties.get(OL_NAMESPACE), a.custom_properties.get(OL_NAME)
-    if isinstance(ns, str) and isinstance(name, str):
-        return ns, name
-    uri = a.uri or ""
-    parts = urlsplit(uri)
-    if parts.scheme and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/") or "/"
-    if uri.startswith("/"):
-        return "file", uri
-    return "graphlets", f"artifact:{a.id}"
-
-
-def _flatten(groups: Mapping[str, Sequence[Artifact]]) -> list[Artifact]:
-    seen: set[int | None] = set()
-    out = []
-    for arts in groups.values():
-        for a in arts:
-            if a.id not in seen:
-                seen.add(a.id)
-                out.append(a)
-    return out
-
-
-def _uuid(store_key: str, what: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"graphlets:{store_key}#{what}"))
-
-
-def _event_time(execution: Execution) -> str:
+def _event_time(execution: Execution, start: bool) -> str:
     props = {**execution.custom_properties, **execution.properties}
-    end = props.get("end_time_ms")
-    ms = end if isinstance(end, int | float) and not isinstance(end, bool) else None
+    value = props.get(START_TIME_MS if start else END_TIME_MS)
+    ms = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     when = (
         dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
         if ms
         else dt.datetime.now(dt.timezone.utc)
     )
-    return when.isoformat().replace("+00:00", "Z")
-
-
-def _graphlets_facet(execution: Execution, state: ExecutionState) -> GraphletsRunFacet:
-    props = {**execution.custom_properties, **execution.properties}
-    kept = {k: json_value(props[k]) for k in FACET_PROPERTIES if k in props}
-    return GraphletsRunFacet(
-        execution=f"execution:{execution.id}",
-        state=state.name,
-        type=execution.type,
-        properties=kept,
-        producer=PRODUCER,
-    )
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # module-level plugin: on when OPENLINEAGE_URL is set ------------------------------------------
@@ -264,6 +245,21 @@ def _env_emitter() -> OpenLineageEmitter | None:
     if _default is None or _default.url != url:
         _default = from_env()
     return _default
+
+
+@hookimpl
+def before_execution(
+    store: Any,
+    pipeline: Any,
+    run_context: Context,
+    node: Any,
+    execution: Execution,
+    inputs: Mapping[str, Sequence[Artifact]],
+) -> None:
+    """Module hook: emit the START event through the environment's emitter, if any."""
+    emitter = _env_emitter()
+    if emitter is not None:
+        emitter.before_execution(store, pipeline, run_context, node, execution, inputs)
 
 
 @hookimpl

@@ -16,12 +16,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from graphlets.errors import InvalidArgumentError
+from graphlets.interop.openlineage_check import check_document
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_DATASETS = 1000
 MAX_NAME = 120  # a context is named "namespace/name": both must fit MLMD's 255 characters
 MAX_FACET_NAME = 200
-MAX_URI = 4000
+MAX_URI = 1000  # namespace and name each; PostgreSQL's btree index on uri holds ~2700 bytes
+MAX_BYTES = 1000
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def parse_run_event(doc: Any) -> RunEventIn:
     Raises:
         InvalidArgumentError: one line naming the first bad field and what it must be.
     """
+    check_document(doc)
     obj = _obj(doc, "event")
     if "run" not in obj:
         raise InvalidArgumentError(
@@ -92,8 +95,10 @@ def parse_run_event(doc: Any) -> RunEventIn:
             f"eventType: {_show(event_type)} is not one of {', '.join(EVENT_TYPES)}"
         )
     producer = obj.get("producer")
-    if producer is not None and not isinstance(producer, str):
-        raise InvalidArgumentError(f"producer: {_show(producer)} is not a string (a URI)")
+    if producer is not None:
+        if not isinstance(producer, str):
+            raise InvalidArgumentError(f"producer: {_show(producer)} is not a string (a URI)")
+        _str(producer, "producer", MAX_URI)
     return RunEventIn(
         event_type=event_type,
         event_time_ms=_time_ms(obj.get("eventTime"), "eventTime"),
@@ -120,6 +125,8 @@ def _str(value: Any, where: str, limit: int = MAX_NAME) -> str:
         raise InvalidArgumentError(f"{where}: expected a non-empty string, got {_show(value)}")
     if len(value) > limit:
         raise InvalidArgumentError(f"{where}: longer than {limit} characters ({len(value)})")
+    if limit >= MAX_URI and len(value.encode("utf-8")) > MAX_BYTES:
+        raise InvalidArgumentError(f"{where}: longer than {MAX_BYTES} bytes in UTF-8")
     return value
 
 
@@ -145,13 +152,13 @@ def _time_ms(value: Any, where: str) -> int:
         )
     try:
         t = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=timezone.utc)
+        return int(t.timestamp() * 1000)
+    except (ValueError, OverflowError):
         raise InvalidArgumentError(
             f"{where}: {_show(value)} is not an ISO 8601 date-time (e.g. 2024-05-01T12:00:00Z)"
         ) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return int(t.timestamp() * 1000)
 
 
 def _facets(value: Any, where: str) -> dict[str, dict[str, Any]]:

@@ -9,45 +9,59 @@ The mapping (TFX's shapes, so every graphlets page and analysis reads the result
   START/RUNNING -> RUNNING, COMPLETE -> COMPLETE, FAIL -> FAILED, ABORT -> CANCELED. A late START
   never moves a finished run back. START's time is ``start_time_ms``, the end's ``end_time_ms``
   (the runner's names, so cost by wall time works).
-* **datasets** -> artifacts of type ``Dataset`` with ``uri`` ``namespace/name``. An output is a new
-  version (PENDING until the run completes, ABANDONED if it fails); an input links to the newest
-  version of that dataset, or a new REFERENCE artifact if the store has none.
+* **datasets** -> artifacts with ``uri`` ``namespace/name``, of type ``Dataset``, or ``Model`` for
+  models (:mod:`graphlets.interop.openlineage_map`). An output is a new version (PENDING until the
+  run completes, ABANDONED if it fails); an input links to the version its ``version`` facet names,
+  else the newest version of that dataset, else a new REFERENCE artifact
+  (:mod:`graphlets.interop.openlineage_artifacts`).
+* **cost**: a ``cost`` run facet's ``cpuSeconds`` -> ``cpu_seconds``.
 * **facets** -> struct custom properties: ``openlineage.run.<facet>`` and
   ``openlineage.job.<facet>`` on the execution, ``openlineage.dataset.<facet>`` on new artifacts
   (versions already stored are never rewritten by a later reader).
 
 Types are created when missing, so events land in any MLMD-schema store, including one written by
-ml-metadata; existing types are used as they are.
+ml-metadata; existing types are used as they are. Each event is one transaction
+(:meth:`MetadataStore.atomic`) holding a lock on its run, so concurrent events of one run apply one
+after the other and a refused event leaves nothing behind, new types included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from graphlets.errors import AlreadyExistsError, NotFoundError
-from graphlets.interop.openlineage_event import DatasetIn, RunEventIn, parse_run_event
+from graphlets.interop.openlineage_artifacts import PREFIX, Linker, storable
+from graphlets.interop.openlineage_event import RunEventIn, parse_run_event
+from graphlets.interop.openlineage_map import (
+    ReceiverConfig,
+    cpu_seconds,
+    execution_type_name,
+    facet_text,
+    facet_time,
+    is_cached,
+)
 from graphlets.model import (
-    Artifact,
-    ArtifactBaseType,
-    ArtifactState,
-    ArtifactType,
     Context,
     ContextType,
-    Event,
-    EventStep,
-    EventType,
     Execution,
     ExecutionState,
     ExecutionType,
     ParentContext,
     PropertyValue,
 )
+from graphlets.pipeline.record import (
+    CPU_SECONDS,
+    END_TIME_MS,
+    ERROR,
+    NODE,
+    PIPELINE,
+    PIPELINE_RUN,
+    SKIP_REASON,
+    START_TIME_MS,
+)
 from graphlets.store import MetadataStore
 
-PIPELINE, PIPELINE_RUN, NODE, DATASET = "pipeline", "pipeline_run", "node", "Dataset"
-PREFIX = "openlineage."
 STATES = {
     "START": ExecutionState.RUNNING,
     "RUNNING": ExecutionState.RUNNING,
@@ -55,13 +69,13 @@ STATES = {
     "FAIL": ExecutionState.FAILED,
     "ABORT": ExecutionState.CANCELED,
 }
-FINAL = (ExecutionState.COMPLETE, ExecutionState.FAILED, ExecutionState.CANCELED)
-OUTPUT_STATES = {
-    ExecutionState.RUNNING: ArtifactState.PENDING,
-    ExecutionState.COMPLETE: ArtifactState.LIVE,
-    ExecutionState.FAILED: ArtifactState.ABANDONED,
-    ExecutionState.CANCELED: ArtifactState.ABANDONED,
-}
+FINAL = (
+    ExecutionState.COMPLETE,
+    ExecutionState.CACHED,
+    ExecutionState.FAILED,
+    ExecutionState.CANCELED,
+)
+ATTEMPTS = 5  # concurrent events of other runs may create a shared context first
 
 
 @dataclass(frozen=True)
@@ -88,34 +102,24 @@ class _Types:
     pipeline: int
     run: int
     node: int
-    dataset: int
     job: int
 
 
-def receive_event(store: MetadataStore, doc: Any) -> Received:
-    """Validate ``doc`` (a parsed JSON run event) and store it; nothing is written if it is
-    malformed (:class:`graphlets.errors.InvalidArgumentError`)."""
+def receive_event(store: MetadataStore, doc: Any, config: ReceiverConfig | None = None) -> Received:
+    """Validate ``doc`` (a parsed JSON run event) and store it in one transaction; nothing is
+    written if it is malformed (:class:`graphlets.errors.InvalidArgumentError`)."""
     event = parse_run_event(doc)
-    types = _ensure_types(store, event)
-    try:
-        return _store(store, event, types)
-    except AlreadyExistsError:
-        return _store(store, event, types)  # a concurrent event of the same run created it first
-
-
-def _ensure_types(store: MetadataStore, event: RunEventIn) -> _Types:
-    def ctx_type(name: str) -> int:
-        return _ensure(store, "context", ContextType(name))
-
-    return _Types(
-        pipeline=ctx_type(PIPELINE),
-        run=ctx_type(PIPELINE_RUN),
-        node=ctx_type(NODE),
-        dataset=_ensure(
-            store, "artifact", ArtifactType(DATASET, base_type=ArtifactBaseType.DATASET)
-        ),
-        job=_ensure(store, "execution", ExecutionType(event.job.qualified)),
-    )
+    cfg = config or ReceiverConfig.from_env()
+    # the run first, then the inputs it may create as REFERENCE artifacts, in one global order
+    locks = [f"openlineage.run:{event.run_id}"]
+    locks += [f"openlineage.dataset:{uri}" for uri in sorted({d.uri for d in event.inputs})]
+    for attempt in range(ATTEMPTS):
+        try:
+            return store.atomic(lambda st: _apply(st, event, cfg), locks=locks)
+        except AlreadyExistsError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ensure(store: MetadataStore, kind: str, t: Any) -> int:
@@ -126,16 +130,27 @@ def _ensure(store: MetadataStore, kind: str, t: Any) -> int:
         return int(put(t, can_add_fields=True, can_omit_fields=True))
 
 
-def _store(store: MetadataStore, event: RunEventIn, types: _Types) -> Received:
-    existing = store.get_execution_by_type_and_name(event.job.qualified, event.run_id)
+def _types(store: MetadataStore, type_name: str) -> _Types:
+    return _Types(
+        pipeline=_ensure(store, "context", ContextType(PIPELINE)),
+        run=_ensure(store, "context", ContextType(PIPELINE_RUN)),
+        node=_ensure(store, "context", ContextType(NODE)),
+        job=_ensure(store, "execution", ExecutionType(type_name)),
+    )
+
+
+def _apply(store: MetadataStore, event: RunEventIn, config: ReceiverConfig) -> Received:
+    type_name = execution_type_name(event)
+    types = _types(store, type_name)
+    existing = store.get_execution_by_type_and_name(type_name, event.run_id)
     execution = _execution(event, types, existing)
     state = execution.last_known_state
     old = store.get_events_by_execution_ids([existing.id]) if existing and existing.id else []
-    pairs = _input_pairs(store, event.inputs, types, old)
-    pairs += _output_pairs(store, event.outputs, types, old, state)
-    contexts = _contexts(event, types)
+    linker = Linker(store, config, old)
+    pairs = linker.inputs(event.inputs)
+    pairs += linker.outputs(event.outputs, state, state == ExecutionState.CACHED)
     exec_id, art_ids, ctx_ids = store.put_execution(
-        execution, pairs, contexts, reuse_context_if_already_exist=True
+        execution, pairs, _contexts(event, types), reuse_context_if_already_exist=True
     )
     pipeline_id, run_id, node_id = ctx_ids
     links = [ParentContext(c, pipeline_id) for c in {run_id, node_id} if c != pipeline_id]
@@ -151,30 +166,57 @@ def _store(store: MetadataStore, event: RunEventIn, types: _Types) -> Received:
 
 def _execution(event: RunEventIn, types: _Types, existing: Execution | None) -> Execution:
     props: dict[str, PropertyValue] = dict(existing.custom_properties) if existing else {}
+    old_state = existing.last_known_state if existing else ExecutionState.NEW
+    state = _next_state(event, old_state)
+    _identity_props(props, event, late=old_state in FINAL and state == old_state)
+    _time_props(props, event, finishing=state in FINAL and old_state not in FINAL)
+    cpu = cpu_seconds(event)
+    if cpu is not None:
+        props[CPU_SECONDS] = cpu
+    reason = facet_text(event, SKIP_REASON)
+    if event.event_type == "ABORT" and reason:
+        props[SKIP_REASON] = reason
+    message = event.run_facets.get("errorMessage", {}).get("message")
+    if event.event_type == "FAIL" and isinstance(message, str):
+        props[ERROR] = message.splitlines()[0][:500] if message.strip() else "failed"
+    if existing is not None:
+        return replace(existing, last_known_state=state, custom_properties=props)
+    return Execution(types.job, name=event.run_id, last_known_state=state, custom_properties=props)
+
+
+def _next_state(event: RunEventIn, old: ExecutionState) -> ExecutionState:
+    """Events can arrive out of order: a finished run stays finished."""
+    if old in FINAL:
+        return old
+    new = STATES.get(event.event_type or "", old)
+    if new == ExecutionState.COMPLETE and is_cached(event):
+        return ExecutionState.CACHED
+    return new
+
+
+def _identity_props(props: dict[str, PropertyValue], event: RunEventIn, late: bool) -> None:
     props[f"{PREFIX}run_id"] = event.run_id
     props[f"{PREFIX}job"] = event.job.qualified
     if event.producer:
         props[f"{PREFIX}producer"] = event.producer
-    if event.event_type:
+    if event.event_type and not late:
         props[f"{PREFIX}event_type"] = event.event_type
     for name, facet in event.run_facets.items():
-        props[f"{PREFIX}run.{name}"] = facet
+        if not late or f"{PREFIX}run.{name}" not in props:
+            props[f"{PREFIX}run.{name}"] = storable(facet)
     for name, facet in event.job_facets.items():
-        props[f"{PREFIX}job.{name}"] = facet
-    old_state = existing.last_known_state if existing else ExecutionState.NEW
-    state = STATES.get(event.event_type or "", old_state)
-    if old_state in FINAL:
-        state = old_state  # events can arrive out of order: a finished run stays finished
+        if not late or f"{PREFIX}job.{name}" not in props:
+            props[f"{PREFIX}job.{name}"] = storable(facet)
+
+
+def _time_props(props: dict[str, PropertyValue], event: RunEventIn, finishing: bool) -> None:
     if event.event_type == "START":
-        props.setdefault("start_time_ms", event.event_time_ms)
-    if event.event_type in ("COMPLETE", "FAIL", "ABORT"):
-        props["end_time_ms"] = event.event_time_ms
-    message = event.run_facets.get("errorMessage", {}).get("message")
-    if event.event_type == "FAIL" and isinstance(message, str):
-        props["error"] = message.splitlines()[0][:500] if message else "failed"
-    if existing is not None:
-        return replace(existing, last_known_state=state, custom_properties=props)
-    return Execution(types.job, name=event.run_id, last_known_state=state, custom_properties=props)
+        props.setdefault(START_TIME_MS, event.event_time_ms)
+    start = facet_time(event, START_TIME_MS)
+    if start is not None:
+        props.setdefault(START_TIME_MS, start)
+    if finishing:
+        props[END_TIME_MS] = facet_time(event, END_TIME_MS) or event.event_time_ms
 
 
 def _contexts(event: RunEventIn, types: _Types) -> list[Context]:
@@ -185,88 +227,3 @@ def _contexts(event: RunEventIn, types: _Types) -> list[Context]:
         Context(types.run, name=root_run),
         Context(types.node, name=event.job.qualified),
     ]
-
-
-def _dataset_props(ds: DatasetIn) -> dict[str, PropertyValue]:
-    props: dict[str, PropertyValue] = {
-        f"{PREFIX}namespace": ds.namespace,
-        f"{PREFIX}name": ds.name,
-    }
-    for name, facet in ds.facets.items():
-        props[f"{PREFIX}dataset.{name}"] = facet
-    return props
-
-
-def _input_pairs(
-    store: MetadataStore, inputs: Sequence[DatasetIn], types: _Types, old: Sequence[Event]
-) -> list[tuple[Artifact, Event | None]]:
-    linked = {int(e.artifact_id or 0) for e in old if e.type == EventType.INPUT}
-    pairs: list[tuple[Artifact, Event | None]] = []
-    seen: set[str] = set()
-    for i, ds in enumerate(inputs):
-        if ds.uri in seen:
-            continue
-        seen.add(ds.uri)
-        found = _newest_version(store, ds.uri, types.dataset, linked)
-        if found is None:
-            found = Artifact(
-                types.dataset,
-                uri=ds.uri,
-                state=ArtifactState.REFERENCE,
-                custom_properties=_dataset_props(ds),
-            )
-        is_linked = found.id is not None and found.id in linked
-        ev = None if is_linked else Event(type=EventType.INPUT, path=_path("inputs", i))
-        pairs.append((found, ev))
-    return pairs
-
-
-def _newest_version(
-    store: MetadataStore, uri: str, dataset_type: int, linked: set[int]
-) -> Artifact | None:
-    """The version this run already reads, else the newest LIVE or REFERENCE one, else None."""
-    versions = [a for a in store.get_artifacts_by_uri(uri) if a.type_id == dataset_type]
-    for a in versions:
-        if a.id in linked:
-            return a
-    usable = [a for a in versions if a.state in (ArtifactState.LIVE, ArtifactState.REFERENCE)]
-    return max(usable, key=lambda a: int(a.id or 0)) if usable else None
-
-
-def _output_pairs(
-    store: MetadataStore,
-    outputs: Sequence[DatasetIn],
-    types: _Types,
-    old: Sequence[Event],
-    state: ExecutionState,
-) -> list[tuple[Artifact, Event | None]]:
-    mine: dict[int, set[EventType]] = {}
-    for e in old:
-        if e.type != EventType.INPUT:
-            mine.setdefault(int(e.artifact_id or 0), set()).add(e.type)
-    current = {a.uri: a for a in store.get_artifacts_by_id(sorted(mine))}
-    art_state = OUTPUT_STATES.get(state, ArtifactState.PENDING)
-    ev_type = EventType.OUTPUT if state == ExecutionState.COMPLETE else EventType.PENDING_OUTPUT
-    pairs: list[tuple[Artifact, Event | None]] = []
-    seen: set[str] = set()
-    for i, ds in enumerate(outputs):
-        if ds.uri in seen:
-            continue
-        seen.add(ds.uri)
-        found = current.get(ds.uri)
-        props = _dataset_props(ds)
-        if found is None:
-            art = Artifact(types.dataset, uri=ds.uri, state=art_state, custom_properties=props)
-        else:
-            keep = found.state if found.state == ArtifactState.LIVE else art_state
-            merged = {**found.custom_properties, **props}
-            art = replace(found, state=keep, custom_properties=merged)
-        already = found is not None and ev_type in mine.get(int(found.id or 0), set())
-        if found is not None and found.state == ArtifactState.LIVE:
-            already = True  # a completed output keeps its OUTPUT event; late events add none
-        pairs.append((art, None if already else Event(type=ev_type, path=_path("outputs", i))))
-    return pairs
-
-
-def _path(key: str, index: int) -> tuple[EventStep, ...]:
-    return (EventStep(key=key), EventStep(index=index))

@@ -24,7 +24,8 @@ have no effects outside the store.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
@@ -48,6 +49,16 @@ def bound_connection(store: object) -> Connection | None:
     """The connection of the locked transaction ``store`` is running in here, or None."""
     bound = _BOUND.get()
     return bound[1] if bound is not None and bound[0] is store else None
+
+
+@contextmanager
+def binding(store: object, conn: Connection) -> Iterator[None]:
+    """Within the block, every call on ``store`` in this thread runs on ``conn``'s transaction."""
+    token = _BOUND.set((store, conn))
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)
 
 
 def acquire(conn: Connection, name: str) -> None:
@@ -80,10 +91,7 @@ def run_locked(store: MetadataStore, name: str, fn: Callable[[], R]) -> R:
 
     def tx(conn: Connection) -> R:
         acquire(conn, name)
-        token = _BOUND.set((store, conn))
-        try:
+        with binding(store, conn):
             return fn()
-        finally:
-            _BOUND.reset(token)
 
     return store._write(tx)

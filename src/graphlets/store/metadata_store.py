@@ -26,9 +26,11 @@ from graphlets.model.entities import (
     ParentContext,
 )
 from graphlets.model.types import ArtifactType, ContextType, ExecutionType
-from graphlets.store import bootstrap, locks, migrate, read_ops, write_ops
+from graphlets.store import bootstrap, migrate, read_ops, write_ops
 from graphlets.store import schema as s
 from graphlets.store.engine import WRITE_OPTION, make_engine
+from graphlets.store.locks import acquire as acquire_lock
+from graphlets.store.locks import binding, bound_connection
 from graphlets.store.queries import QueryMixin
 from graphlets.store.types_ops import TypeCache, put_type
 from graphlets.store.url import StoreURL, parse_store_url
@@ -65,15 +67,50 @@ class MetadataStore(QueryMixin):
         self.close()
 
     # transactions -------------------------------------------------------------------------
+    def _bound(self) -> Connection | None:
+        return bound_connection(self)  # inside atomic() or locks.run_locked()
+
     def _read(self, fn: Callable[[Connection], R]) -> R:
-        if (bound := locks.bound_connection(self)) is not None:  # inside run_locked
-            return fn(bound)
+        conn = self._bound()
+        if conn is not None:
+            return fn(conn)
         with read_ops.gc_paused(), self.engine.connect() as conn, conn.begin():
             return fn(conn)
 
+    def atomic(self, fn: Callable[[MetadataStore], R], *, locks: Sequence[str] = ()) -> R:
+        """Run ``fn(self)`` as one write transaction: every store call it makes joins it, so a
+        failure anywhere leaves nothing behind (new types included).
+
+        ``locks`` name resources (an OpenLineage run, a dataset): concurrent ``atomic`` calls that
+        share a name run one after the other (PostgreSQL: transaction-scoped advisory locks, taken
+        in the order given, so callers pass them in one global order; SQLite's write transactions
+        are exclusive already). The whole of ``fn`` is retried on lock contention and
+        serialization failures, so it must write only through the store.
+        """
+        names = locks
+
+        attempts = [0]
+
+        def tx(conn: Connection) -> R:
+            if attempts[0]:
+                self._types.invalidate()  # a rolled-back attempt may have cached its new types
+            attempts[0] += 1
+            if conn.dialect.name == "postgresql":
+                for key in names:
+                    acquire_lock(conn, key)
+            with binding(self, conn):
+                return fn(self)
+
+        try:
+            return self._write(tx)
+        except BaseException:
+            self._types.invalidate()  # it may hold types whose insert was rolled back
+            raise
+
     def _write(self, fn: Callable[[Connection], R]) -> R:
-        if (bound := locks.bound_connection(self)) is not None:  # inside run_locked
-            return fn(bound)
+        conn = self._bound()
+        if conn is not None:
+            return fn(conn)  # inside atomic(): its transaction, its retries
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
@@ -164,8 +201,8 @@ class MetadataStore(QueryMixin):
         try:
             return self._write(tx)
         except AlreadyExistsError:
-            if not reuse_context_if_already_exist:
-                raise
+            if not reuse_context_if_already_exist or self._bound() is not None:
+                raise  # inside atomic() the transaction is spoiled: its caller retries it whole
             return self._write(tx)  # another writer created the context between our read and insert
 
     def _put_execution(

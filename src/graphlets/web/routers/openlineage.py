@@ -2,7 +2,9 @@
 
 OpenLineage clients (openlineage-python's HTTP transport, Airflow, Spark, dbt) post run events to
 ``<url>/api/v1/lineage`` with ``Authorization: Bearer <api key>``; pointing them at this server
-stores each event in the MLMD store as it arrives (:mod:`graphlets.interop.openlineage_receive`).
+stores each event in the MLMD store as it arrives (:mod:`graphlets.interop.openlineage_receive`),
+one transaction per event; a value the store could not read back is refused with a 422 naming its
+JSON path (:mod:`graphlets.interop.openlineage_check`).
 
 The token is checked by a dependency before this handler runs, and the handler reads the body
 itself, so an unauthenticated caller learns nothing from the body's fate. Bodies are bounded
@@ -106,8 +108,13 @@ async def _read_body(request: Request) -> bytes:
         400: {"model": ErrorDetail, "description": "The body is not JSON (or not gzip)."},
         401: {"model": ErrorDetail, "description": "No bearer token."},
         403: {"model": ErrorDetail, "description": "Wrong token, or writes disabled."},
+        409: {"model": ErrorDetail, "description": "Lost to concurrent writers; send it again."},
         413: {"model": ErrorDetail, "description": "Body too large."},
-        422: {"model": ErrorDetail, "description": "Not a valid run event; nothing stored."},
+        422: {
+            "model": ErrorDetail,
+            "description": "Not a valid run event, or a value the store could not read back "
+            "(NaN, Infinity, nesting past 20 levels, lone surrogates, NUL); nothing stored.",
+        },
         503: {"model": ErrorDetail, "description": "The store cannot be written right now."},
     },
 )
