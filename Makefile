@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck imports unit bench clean
+.PHONY: demo test test-slow lint typecheck imports unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ imports: $(STAMP)
 
 test: lint typecheck imports
 	sh scripts/ensure_chromium.sh
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "not slow"
+
+# The long soak, fuzz (10,000+ cases) and race runs; their figures go to docs/reliability.md.
+test-slow: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -q -m slow
 
 unit: $(STAMP)
-	$(BIN)/pytest -m "not slow and not postgres" -q
+	$(BIN)/pytest -m "not slow and not integration and not postgres" -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/store_ingest.py

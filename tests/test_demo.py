@@ -78,7 +78,7 @@ def test_the_store_reads_like_90_days_of_operation(report: dict) -> None:  # typ
     assert stamped and all(isinstance(t, int) and window[0] <= t < window[1] for t in stamped)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_cli_json_is_one_document(tmp_path: Path) -> None:
     args = [
         "demo",

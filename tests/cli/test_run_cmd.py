@@ -170,7 +170,7 @@ def test_no_cache_flags(tmp_path: Path, url: str) -> None:
     assert as_json(res)["runs"][0]["counts"] == {"COMPLETE": 5}
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_kill_9_the_cli_then_resume(tmp_path: Path, url: str) -> None:
     path = _chain_file(tmp_path, SLEEP=0.3)
     path.write_text(path.read_text().replace("SLEEP = 0.0", "SLEEP = 0.3"))

@@ -14,7 +14,7 @@ from graphlets.pipeline import Runner, make_executor
 from graphlets.store import MetadataStore
 from tests.pipeline.helpers import check_no_half_written, load_source, provenance_shape
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 # A diamond with two independent branches, a window and a warm start.
 DIAMOND = """

@@ -25,7 +25,7 @@ from graphlets.pipeline.runs import find_run
 from graphlets.store import MetadataStore
 from tests.pipeline.helpers import chain, check_no_half_written, states
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 FORK = multiprocessing.get_context("fork")
 
 

@@ -51,7 +51,7 @@ def test_same_seed_same_store(tmp_path: Path, small_fleet: tuple[Path, Simulatio
     assert table_hashes(tmp_path / "other.sqlite")["Execution"] != table_hashes(path)["Execution"]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_worker_processes_write_the_same_store(tmp_path: Path) -> None:
     cfg = load_profile("small").with_(pipelines=6)
     simulate(cfg, f"sqlite:///{tmp_path / 'inline.sqlite'}", workers=0)

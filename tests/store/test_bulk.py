@@ -204,7 +204,7 @@ def test_a_concurrent_normal_write_waits_then_lands_after_the_block(shared_url: 
         assert store.count("artifact") == 2
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_100k_rows_then_normal_writes_do_not_collide(shared_url: str) -> None:
     n = 100_000
     with MetadataStore(shared_url) as store:

@@ -36,7 +36,7 @@ PROCESSES = 8
 PER_PROCESS = 1000
 TOTAL = PROCESSES * PER_PROCESS
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 
 def _worker(url: str, type_ids: dict[str, int], proc: int, n: int, barrier: Any, out: Any) -> None:

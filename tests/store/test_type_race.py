@@ -21,7 +21,7 @@ def _create_types(url: str) -> None:
         store.close()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_racing_type_creation_makes_each_type_once(
     backend: str, tmp_path: object, request: pytest.FixtureRequest

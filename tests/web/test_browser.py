@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from tests.web.conftest import TOKEN, Demo
 from tests.web.live import live_server
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM_ARGS = [

@@ -20,7 +20,7 @@ from tests.web.live import live_server
 from tests.web.test_browser import browser, page, shots  # noqa: F401  (shared fixtures)
 from tests.web.test_registry_web import MODEL, populate
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
