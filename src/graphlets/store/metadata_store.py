@@ -87,17 +87,14 @@ class MetadataStore(QueryMixin):
         are exclusive already). The whole of ``fn`` is retried on lock contention and
         serialization failures, so it must write only through the store.
         """
-        names = locks
-
-        attempts = [0]
+        names, attempts = locks, [0]
 
         def tx(conn: Connection) -> R:
             if attempts[0]:
                 self._types.invalidate()  # a rolled-back attempt may have cached its new types
             attempts[0] += 1
-            if conn.dialect.name == "postgresql":
-                for key in names:
-                    acquire_lock(conn, key)
+            for key in names:  # a no-op on SQLite, whose write transaction is exclusive
+                acquire_lock(conn, key)
             with binding(self, conn):
                 return fn(self)
 
