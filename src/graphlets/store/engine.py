@@ -13,11 +13,13 @@ process other than the one that opened it: after ``fork`` the child starts with 
 from __future__ import annotations
 
 import os
+import sqlite3
 import weakref
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from graphlets.errors import (
@@ -31,6 +33,10 @@ from graphlets.store.url import StoreURL
 
 BUSY_TIMEOUT_MS = 60_000
 WRITE_OPTION = "graphlets_write"
+
+# Driver errors a reader with its own connection may raise (adapters map them with map_db_error
+# instead of importing the database libraries themselves).
+DRIVER_ERRORS: tuple[type[Exception], ...] = (DBAPIError, sqlite3.Error)
 
 
 def make_engine(url: StoreURL) -> Engine:

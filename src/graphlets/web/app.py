@@ -9,7 +9,6 @@ Expected errors (:mod:`graphlets.errors`) become HTTP statuses with their one-li
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +18,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -37,7 +35,7 @@ from graphlets.errors import (
 from graphlets.lineage import GraphletConfig
 from graphlets.store import MetadataStore
 from graphlets.store.blobs import default_blob_url
-from graphlets.store.engine import map_db_error
+from graphlets.store.engine import DRIVER_ERRORS, map_db_error
 from graphlets.web.context import GraphletCache, Settings, WebContext
 from graphlets.web.pages import render
 from graphlets.web.routers import analysis, lineage, nodes, openlineage, pipelines, registry
@@ -173,8 +171,8 @@ def _install_error_handlers(app: FastAPI, store: MetadataStore) -> None:
         return _error(request, 422, problems or "invalid request")
 
     app.add_exception_handler(GraphletsError, graphlets_error)
-    app.add_exception_handler(DBAPIError, db_error)
-    app.add_exception_handler(sqlite3.Error, db_error)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, db_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
